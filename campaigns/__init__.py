@@ -1,0 +1,1 @@
+"""Campaigns, SMART goals and the flight calendar."""

@@ -1,0 +1,147 @@
+"""Configuration classes, read from the environment when the app is created.
+
+Names are a stable interface (see README): DATABASE_URL, REDIS_URL, SECRET_KEY,
+FLIGHTDECK_ENCRYPTION_KEY, META_GRAPH_URL, META_API_VERSION, META_APP_SECRET.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot run the requested configuration."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people write postgres:// or postgresql:// and still get psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL: str | None = None
+    RQ_QUEUES = ("high", "default", "low")
+    FLIGHTDECK_ENCRYPTION_KEY: str | None = None
+    META_GRAPH_URL = "https://graph.facebook.com"
+    META_API_VERSION = "v26.0"
+    META_APP_SECRET: str | None = None
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+    # Sign-in throttling: this many failures inside the window lock the key.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_SECONDS = 15 * 60
+    # Argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1).
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19 * 1024
+    ARGON2_PARALLELISM = 1
+
+    PAGE_SIZE = 20
+    DEMO_PASSWORD = "flightdeck-demo"  # noqa: S105 - documented demo password
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _env("SECRET_KEY", self.SECRET_KEY)
+        url = _env("DATABASE_URL", self.default_database_url())
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(url or "")
+        self.REDIS_URL = _env("REDIS_URL", self.REDIS_URL)
+        self.FLIGHTDECK_ENCRYPTION_KEY = _env(
+            "FLIGHTDECK_ENCRYPTION_KEY", self.FLIGHTDECK_ENCRYPTION_KEY
+        )
+        self.META_GRAPH_URL = _env("META_GRAPH_URL", self.META_GRAPH_URL)
+        self.META_API_VERSION = _env("META_API_VERSION", self.META_API_VERSION)
+        self.META_APP_SECRET = _env("META_APP_SECRET", self.META_APP_SECRET)
+
+    def default_database_url(self) -> str:
+        return f"sqlite:///{INSTANCE_DIR / 'flightdeck.db'}"
+
+    def validate(self) -> None:
+        """Refuse configurations that would be unsafe to serve."""
+
+
+class DevConfig(Config):
+    """Local development and the `make run` demo: SQLite, inline jobs."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+    # A fixed development key keeps sessions across restarts; never used in production.
+    SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105
+    # Fernet key for local development only.
+    FLIGHTDECK_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="
+
+
+class TestConfig(DevConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    # Cheap hashing keeps the suite fast; production strength is tested separately.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    LOGIN_LOCKOUT_SECONDS = 60
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            _env("TEST_DATABASE_URL", "sqlite://") or "sqlite://"
+        )
+        self.REDIS_URL = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def validate(self) -> None:
+        missing = [
+            name for name in ("SECRET_KEY", "FLIGHTDECK_ENCRYPTION_KEY") if not getattr(self, name)
+        ]
+        if missing:
+            raise ConfigError(
+                "Flightdeck refuses to start in production without "
+                + " and ".join(missing)
+                + ". Set them in the environment (see README: Environment variables)."
+            )
+
+
+CONFIGS = {
+    "development": DevConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = _env("FLIGHTDECK_ENV", "development") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"FLIGHTDECK_ENV={name!r} is not one of {', '.join(CONFIGS)}") from None

@@ -1,0 +1,1 @@
+"""Flightdeck core: app factory, extensions, money, auth, permissions, audit, jobs."""

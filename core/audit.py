@@ -1,0 +1,163 @@
+"""Audit log: every create/update/delete of an audited model records who, when and what.
+
+Models opt in with `__audited__ = True` (and `__audit_exclude__` for secrets and noise).
+A session `after_flush` hook writes the entries in the same transaction as the change,
+so an audit row exists exactly when the change does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import enum
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.orm import Session
+
+from core.extensions import db
+from core.models import AuditEntry
+from core.types import utcnow
+
+_actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
+    "audit_actor", default=None
+)
+_comment: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_comment", default=None)
+
+NOISE = frozenset({"created_at", "updated_at"})
+
+
+@contextlib.contextmanager
+def acting_as(label: str, user_id: int | None = None) -> Iterator[None]:
+    """Attribute changes made outside a request (CLI, jobs) to `label`."""
+    token = _actor.set((user_id, label))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+@contextlib.contextmanager
+def audit_comment(text: str | None) -> Iterator[None]:
+    """Attach a comment (e.g. a rejection reason) to the entries written inside."""
+    token = _comment.set(text)
+    try:
+        yield
+    finally:
+        _comment.reset(token)
+
+
+def _current_actor() -> tuple[int | None, str]:
+    explicit = _actor.get()
+    if explicit is not None:
+        return explicit
+    if has_request_context():
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            return current_user.id, current_user.email
+        return None, "anonymous"
+    return None, "system"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return "<binary>"
+    return value
+
+
+def _label(obj: Any) -> str:
+    try:
+        return str(obj)[:300]
+    except Exception:  # noqa: BLE001 - a broken __str__ must not block a write
+        return ""
+
+
+def _columns(obj: Any) -> list[str]:
+    exclude = set(getattr(obj, "__audit_exclude__", ())) | NOISE
+    return [a.key for a in inspect(obj).mapper.column_attrs if a.key not in exclude]
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    return {key: _plain(getattr(obj, key)) for key in _columns(obj)}
+
+
+def _diff(obj: Any) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for key in _columns(obj):
+        hist = state.attrs[key].history
+        if not hist.has_changes():
+            continue
+        before = hist.deleted[0] if hist.deleted else None
+        after = hist.added[0] if hist.added else None
+        if _plain(before) != _plain(after):
+            changes[key] = [_plain(before), _plain(after)]
+    return changes
+
+
+def _audited(obj: Any) -> bool:
+    return bool(getattr(type(obj), "__audited__", False))
+
+
+def _object_id(obj: Any) -> str:
+    identity = inspect(obj).identity
+    return ",".join(str(part) for part in identity) if identity else "?"
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, flush_context: Any) -> None:
+    rows: list[dict[str, Any]] = []
+    actor_id, actor_label = _current_actor()
+    comment = _comment.get()
+    now = utcnow()
+
+    def add(obj: Any, action: str, changes: dict[str, Any]) -> None:
+        rows.append(
+            {
+                "at": now,
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "action": action,
+                "object_type": type(obj).__name__,
+                "object_id": _object_id(obj),
+                "object_label": _label(obj),
+                "changes": changes,
+                "comment": comment,
+            }
+        )
+
+    for obj in session.new:
+        if _audited(obj):
+            add(obj, "create", {k: [None, v] for k, v in _snapshot(obj).items() if v is not None})
+    for obj in session.dirty:
+        if _audited(obj) and session.is_modified(obj, include_collections=False):
+            changes = _diff(obj)
+            if changes:
+                add(obj, "update", changes)
+    for obj in session.deleted:
+        if _audited(obj):
+            add(obj, "delete", {k: [v, None] for k, v in _snapshot(obj).items() if v is not None})
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+def history_for(obj: Any, limit: int = 200) -> list[AuditEntry]:
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == type(obj).__name__)
+        .where(AuditEntry.object_id == _object_id(obj))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

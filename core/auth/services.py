@@ -1,0 +1,151 @@
+"""User accounts: creation, sign-in with throttling, invitations."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+
+from core.extensions import db
+from core.models import LoginAttempt, Role, User
+from core.security import hash_password, needs_rehash, verify_password
+from core.types import utcnow
+
+MIN_PASSWORD_LENGTH = 12
+INVITE_MAX_AGE = 7 * 24 * 3600
+
+
+class AccountError(ValueError):
+    """A user-facing problem with an account operation."""
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 1024:
+        raise AccountError("Use at most 1024 characters.")
+
+
+def create_user(email: str, name: str, role: str, password: str | None = None) -> User:
+    email = normalise_email(email)
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(r for r in Role)}.")
+    if find_user(email):
+        raise AccountError(f"A user with email {email} already exists.")
+    user = User(email=email, name=name.strip() or email.split("@")[0], role=role)
+    if password:
+        check_password_strength(password)
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.rotate_session_token()
+
+
+# --- throttling -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lockout:
+    seconds_left: int
+
+    @property
+    def message(self) -> str:
+        minutes = max(1, math.ceil(self.seconds_left / 60))
+        return (
+            "Too many failed sign-in attempts. "
+            f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
+        )
+
+
+def _keys(email: str, ip: str) -> list[str]:
+    return [f"ip:{ip}", f"email:{normalise_email(email)}"]
+
+
+def lockout_for(email: str, ip: str) -> Lockout | None:
+    cfg = current_app.config
+    window = timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
+    since = utcnow() - window
+    for key in _keys(email, ip):
+        count, newest = db.session.execute(
+            select(func.count(LoginAttempt.id), func.max(LoginAttempt.attempted_at)).where(
+                LoginAttempt.key == key, LoginAttempt.attempted_at > since
+            )
+        ).one()
+        if count >= cfg["LOGIN_MAX_FAILURES"]:
+            left = (newest + window - utcnow()).total_seconds()
+            return Lockout(max(1, int(left)))
+    return None
+
+
+def record_failure(email: str, ip: str) -> None:
+    now = utcnow()
+    for key in _keys(email, ip):
+        db.session.add(LoginAttempt(key=key, attempted_at=now))
+    # Keep the table small: forget attempts older than a day.
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - timedelta(1)))
+
+
+def clear_failures(email: str) -> None:
+    key = f"email:{normalise_email(email)}"
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+
+
+def authenticate(email: str, password: str, ip: str) -> tuple[User | None, str | None]:
+    """Return (user, None) on success or (None, message). Commits nothing."""
+    lock = lockout_for(email, ip)
+    if lock:
+        return None, lock.message
+    user = find_user(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None:
+        record_failure(email, ip)
+        lock = lockout_for(email, ip)
+        return None, lock.message if lock else "Email or password is incorrect."
+    if not user.active:
+        return None, "This account is deactivated. Ask an administrator."
+    if needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    clear_failures(email)
+    user.last_login_at = utcnow()
+    return user, None
+
+
+# --- invitations --------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="invite")
+
+
+def invite_token(user: User) -> str:
+    # Binding the token to session_token makes it single-use: setting a password rotates it.
+    return _serializer().dumps({"id": user.id, "t": user.session_token})
+
+
+def user_from_invite(token: str) -> User | None:
+    try:
+        data = _serializer().loads(token, max_age=INVITE_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, data.get("id"))
+    if user is None or user.session_token != data.get("t") or not user.active:
+        return None
+    return user
