@@ -111,7 +111,8 @@ class TestConfig(DevConfig):
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             _env("TEST_DATABASE_URL", "sqlite://") or "sqlite://"
         )
-        self.REDIS_URL = None
+        # Jobs run inline unless a test asks for Redis explicitly (never from the env).
+        self.REDIS_URL = type(self).REDIS_URL
 
 
 class ProductionConfig(Config):

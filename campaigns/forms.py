@@ -13,7 +13,7 @@ from campaigns.metrics import METRIC_CHOICES
 from campaigns.models import Channel, Direction, Objective
 from core.money import COMMON_CURRENCIES
 
-CHANNEL_CHOICES = [(c.value, c.label) for c in Channel]
+CHANNEL_CHOICES = {c.value: c.label for c in Channel}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -23,14 +23,14 @@ class MultiCheckboxField(SelectMultipleField):
 
 class CampaignForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=160)])
-    objective = SelectField("Objective", choices=[(o.value, o.label) for o in Objective])
+    objective = SelectField("Objective", choices={o.value: o.label for o in Objective})
     channels = MultiCheckboxField("Channels", choices=CHANNEL_CHOICES)
     brand = StringField("Brand", validators=[Optional(), Length(max=120)])
     product = StringField("Product", validators=[Optional(), Length(max=120)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
     start_date = DateField("Flight start", validators=[InputRequired("Pick the flight start.")])
     end_date = DateField("Flight end", validators=[InputRequired("Pick the flight end.")])
-    currency = SelectField("Currency", choices=[(c, c) for c in COMMON_CURRENCIES])
+    currency = SelectField("Currency", choices={c: c for c in COMMON_CURRENCIES})
     planned_budget = StringField(
         "Total planned budget", validators=[Optional(), Length(max=30)], default="0"
     )
@@ -39,8 +39,8 @@ class CampaignForm(FlaskForm):
 
 class GoalForm(FlaskForm):
     metric = SelectField("Metric", choices=METRIC_CHOICES)
-    channel = SelectField("Channel", choices=[("", "All campaign channels")] + CHANNEL_CHOICES)
-    direction = SelectField("Direction", choices=[(d.value, d.label) for d in Direction])
+    channel = SelectField("Channel", choices={"": "All campaign channels"} | CHANNEL_CHOICES)
+    direction = SelectField("Direction", choices={d.value: d.label for d in Direction})
     baseline = StringField("Baseline", validators=[Length(max=30)])
     target = StringField("Target", validators=[Length(max=30)])
     deadline = DateField("Deadline", validators=[Optional()])

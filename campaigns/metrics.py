@@ -54,4 +54,4 @@ METRICS: dict[str, Metric] = {
     )
 }
 
-METRIC_CHOICES = [(m.key, m.label) for m in METRICS.values()]
+METRIC_CHOICES = {m.key: m.label for m in METRICS.values()}

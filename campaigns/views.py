@@ -89,7 +89,7 @@ def _show_error(form, exc: CampaignError) -> None:
 @require("campaign.create")
 def create():
     form = CampaignForm()
-    form.owner_id.choices = _owner_choices()
+    form.owner_id.choices = dict(_owner_choices())
     if request.method == "GET":
         form.owner_id.data = current_user.id
         form.channels.data = ["meta_ads"]
@@ -130,7 +130,7 @@ def edit(campaign_id: int):
         flash("Archived campaigns are read-only.", "warning")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     form = CampaignForm(obj=campaign)
-    form.owner_id.choices = _owner_choices()
+    form.owner_id.choices = dict(_owner_choices())
     if request.method == "GET":
         form.planned_budget.data = str(campaign.planned_budget.amount)
         form.channels.data = campaign.channels
@@ -164,7 +164,9 @@ def change_status(campaign_id: int):
 
 def _goal_form(campaign: Campaign, goal: Goal | None):
     form = GoalForm(obj=goal)
-    form.owner_id.choices = _owner_choices(("marketer", "admin", "coordinator", "finance"))
+    form.owner_id.choices = dict(
+        _owner_choices(("marketer", "admin", "coordinator", "finance"))
+    )
     if request.method == "GET":
         if goal is None:
             form.owner_id.data = current_user.id

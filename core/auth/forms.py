@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from core.models import Role
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
+ROLE_CHOICES = {r.value: r.label for r in Role}
 
 
 class LoginForm(FlaskForm):

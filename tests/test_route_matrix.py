@@ -1,0 +1,128 @@
+"""Every route × every role: the expected status, or the test fails.
+
+A route missing from EXPECTED fails `test_every_route_has_expectations`, so a new view cannot
+ship without deciding who may use it. Each (role, route) pair runs on fresh data with a
+fresh sign-in, so destructive routes do not disturb each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from core.extensions import db
+from tests import factories
+from tests.conftest import login
+
+ROLES = ("anonymous", "admin", "marketer", "finance", "coordinator", "viewer")
+LOGIN = 302  # anonymous users are sent to the sign-in page
+
+
+@dataclass(frozen=True)
+class Expect:
+    method: str
+    path: str  # formatted with the sample objects' ids
+    statuses: dict[str, int]
+    data: dict[str, str] = field(default_factory=dict)
+
+
+def by_role(default: int, anonymous: int = LOGIN, **overrides: int) -> dict[str, int]:
+    result = dict.fromkeys(ROLES, default)
+    result["anonymous"] = anonymous
+    result.update(overrides)
+    return result
+
+
+READ = by_role(200)
+EDIT_OWN = by_role(403, admin=200, marketer=200)
+POST_OWN = by_role(403, admin=302, marketer=302)
+ADMIN_ONLY = by_role(403, admin=200)
+
+EXPECTED: dict[str, Expect] = {
+    "static": Expect("GET", "/static/app.css", by_role(200, anonymous=200)),
+    "health": Expect("GET", "/healthz", by_role(200, anonymous=200)),
+    "auth.login": Expect("GET", "/login", by_role(302, anonymous=200)),
+    "auth.logout": Expect("POST", "/logout", by_role(302)),
+    "auth.accept_invite": Expect("GET", "/invite/not-a-token", by_role(404, anonymous=404)),
+    "dashboard.index": Expect("GET", "/", READ),
+    "admin.users": Expect("GET", "/admin/users", ADMIN_ONLY),
+    "admin.user_new": Expect("GET", "/admin/users/new", ADMIN_ONLY),
+    "admin.user_edit": Expect("GET", "/admin/users/{viewer_id}", ADMIN_ONLY),
+    "admin.user_reinvite": Expect("POST", "/admin/users/{viewer_id}/invite", ADMIN_ONLY),
+    "admin.audit": Expect("GET", "/admin/audit", by_role(403, admin=200, finance=200)),
+    "campaigns.index": Expect("GET", "/campaigns/", READ),
+    "campaigns.calendar": Expect("GET", "/campaigns/calendar", READ),
+    "campaigns.detail": Expect("GET", "/campaigns/{campaign_id}", READ),
+    "campaigns.create": Expect("GET", "/campaigns/new", EDIT_OWN),
+    "campaigns.edit": Expect("GET", "/campaigns/{campaign_id}/edit", EDIT_OWN),
+    "campaigns.change_status": Expect(
+        "POST", "/campaigns/{campaign_id}/status", POST_OWN, {"to": "planned"}
+    ),
+    "campaigns.goal_new": Expect("GET", "/campaigns/{campaign_id}/goals/new", EDIT_OWN),
+    "campaigns.goal_edit": Expect("GET", "/campaigns/{campaign_id}/goals/{goal_id}/edit", EDIT_OWN),
+    "campaigns.goal_delete": Expect(
+        "POST", "/campaigns/{campaign_id}/goals/{goal_id}/delete", POST_OWN
+    ),
+}
+
+
+def test_every_route_has_expectations(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - EXPECTED.keys())
+    stale = sorted(EXPECTED.keys() - endpoints)
+    assert not missing, f"routes without an expected status per role: {missing}"
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+
+
+def test_expected_methods_match_routes(app):
+    for rule in app.url_map.iter_rules():
+        expect = EXPECTED[rule.endpoint]
+        assert expect.method in rule.methods, f"{rule.endpoint} does not answer {expect.method}"
+
+
+@pytest.fixture
+def sample(users):
+    campaign = factories.CampaignFactory(owner=users["marketer"])
+    goal = factories.GoalFactory(campaign=campaign)
+    db.session.commit()
+    return {"campaign_id": campaign.id, "goal_id": goal.id, "viewer_id": users["viewer"].id}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_route_status_for_role(app, users, sample, endpoint, role):
+    expect = EXPECTED[endpoint]
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, users[role]).status_code == 302
+    path = expect.path.format(**sample)
+    response = client.open(path, method=expect.method, data=expect.data)
+    response.close()  # static files are streamed from an open file
+    assert response.status_code == expect.statuses[role], (
+        f"{role} {expect.method} {path}: got {response.status_code}, "
+        f"expected {expect.statuses[role]}"
+    )
+    if role == "anonymous" and expect.statuses[role] == LOGIN and endpoint != "auth.login":
+        assert "/login" in response.headers["Location"]
+
+
+def test_other_marketer_cannot_touch_a_campaign(app, users, sample):
+    """IDOR: a marketer who does not own the campaign gets 403 on every write route."""
+    intruder = factories.UserFactory(role="marketer")
+    db.session.commit()
+    client = app.test_client()
+    assert login(client, intruder).status_code == 302
+    for endpoint in ("campaigns.edit", "campaigns.goal_new", "campaigns.goal_edit"):
+        path = EXPECTED[endpoint].path.format(**sample)
+        assert client.get(path).status_code == 403, endpoint
+    for endpoint in ("campaigns.change_status", "campaigns.goal_delete"):
+        expect = EXPECTED[endpoint]
+        path = expect.path.format(**sample)
+        assert client.post(path, data=expect.data).status_code == 403, endpoint
+    # and nothing changed
+    from campaigns.models import Campaign, Goal
+
+    db.session.expire_all()
+    assert db.session.get(Campaign, sample["campaign_id"]).status == "draft"
+    assert db.session.get(Goal, sample["goal_id"]) is not None
