@@ -16,7 +16,7 @@ from core.money import Money
 # status, goals [(metric, direction, baseline, target, channel)]
 CAMPAIGNS = [
     (
-        "Spring Running Shoes Launch [FD-1]",
+        "Spring Running Shoes Launch",
         "Stride",
         "AirRun 3",
         "sales",
@@ -29,7 +29,7 @@ CAMPAIGNS = [
         [("roas", "at_least", "2.1", "3.5", "meta_ads"), ("cpa", "at_most", "38", "28", None)],
     ),
     (
-        "Trail Series Awareness [FD-2]",
+        "Trail Series Awareness",
         "Stride",
         "TrailPro",
         "awareness",
@@ -45,7 +45,7 @@ CAMPAIGNS = [
         ],
     ),
     (
-        "Black Friday Mega Sale [FD-3]",
+        "Black Friday Mega Sale",
         "Stride",
         "All products",
         "sales",
@@ -58,7 +58,7 @@ CAMPAIGNS = [
         [("revenue", "at_least", "150000", "420000", None), ("roas", "at_least", "2.5", "4", None)],
     ),
     (
-        "Newsletter Lead Gen Q4 [FD-4]",
+        "Newsletter Lead Gen Q4",
         "Stride",
         "Runner's Club",
         "leads",
@@ -136,7 +136,7 @@ CAMPAIGNS = [
         [("conversions", "at_least", "0", "600", "linkedin_ads")],
     ),
     (
-        "Summer Sandals Clearance [FD-10]",
+        "Summer Sandals Clearance",
         "Stride",
         "BeachStep",
         "sales",

@@ -66,7 +66,9 @@ def register_extensions(app: Flask) -> None:
         if not user_id.isdigit() or not session_token:
             return None
         user = db.session.get(User, int(user_id))
-        if user is None or user.session_token != session_token:
+        # A deactivated user's session ends on their next request, however they were
+        # deactivated (admin page, CLI, SQL).
+        if user is None or not user.active or user.session_token != session_token:
             return None
         return user
 
@@ -84,6 +86,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from ads.views import bp as ads_bp
+    from analytics.views import bp as performance_bp
     from campaigns.views import bp as campaigns_bp
     from core import admin, dashboard
     from core.auth.views import bp as auth_bp
@@ -92,6 +96,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(ads_bp)
+    app.register_blueprint(performance_bp)
 
     @app.route("/healthz")
     def health():
@@ -149,7 +155,12 @@ def register_template_helpers(app: Flask) -> None:
             return "—"
         return value.strftime(fmt)
 
+    def money_minor(pair: tuple[int, str], money: bool = True) -> str:
+        minor, currency = pair
+        return Money(int(minor), currency).format() if money else f"{int(minor):,}"
+
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money_minor"] = money_minor
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.globals.update(can=can, Role=Role)
 

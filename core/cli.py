@@ -70,6 +70,10 @@ def worker(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
 
 
 def register(app: Flask) -> None:
+    from ads.cli import ads_cli, export_cli
+
+    app.cli.add_command(ads_cli)
+    app.cli.add_command(export_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker)

@@ -6,6 +6,7 @@ expose a `Money` through `money_property`. Arithmetic never mixes currencies.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import cache
@@ -14,6 +15,12 @@ from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 DEFAULT_LOCALE = "en_GB"
+# Amounts up to (not including) 10**15 major units: minor units of every currency (up to 3
+# decimals) then fit a signed BIGINT, and Decimal never overflows while scaling.
+MAX_MAJOR_DIGITS = 15
+# A comma is only a thousands separator: "1,234.50" is read, "1,50" (a decimal comma) is refused
+# rather than read as 150.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 class MoneyError(ValueError):
@@ -40,6 +47,8 @@ def exponent(currency: str) -> int:
 
 def parse_decimal(text: str | int | Decimal) -> Decimal:
     """Parse user or API text into a Decimal; accepts '1,234.50' and ' 12 '."""
+    if isinstance(text, bool):
+        raise MoneyError("True/False is not an amount")
     if isinstance(text, Decimal):
         value = text
     elif isinstance(text, int):
@@ -47,13 +56,19 @@ def parse_decimal(text: str | int | Decimal) -> Decimal:
     elif isinstance(text, float):
         raise MoneyError("floats are not accepted for money")
     else:
-        cleaned = str(text).strip().replace(",", "").replace("_", "")
+        cleaned = str(text).strip().replace("_", "")
+        if "," in cleaned:
+            if not _GROUPED.fullmatch(cleaned):
+                raise MoneyError(f"{text!r} is not a number (use . for decimals)")
+            cleaned = cleaned.replace(",", "")
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
             raise MoneyError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise MoneyError(f"{text!r} is not a finite number")
+    if value and value.adjusted() >= MAX_MAJOR_DIGITS:
+        raise MoneyError(f"{text!r} is too large for an amount of money")
     return value
 
 

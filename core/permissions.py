@@ -29,6 +29,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "user.manage": frozenset({A}),
     "audit.view": frozenset({A, F}),
     "job.view": frozenset({A, M, F, C}),
+    "ads.view": EVERYONE,
+    "ads.connect": frozenset({A, M}),
+    "ads.sync": frozenset({A, M}),
+    "ads.map": frozenset({A, M}),
+    "ads.import": frozenset({A, M}),
+    "performance.view": EVERYONE,
+    "performance.export": frozenset({A, M, F}),
 }
 
 # Object rules: permission -> check(user, obj). Roles listed in PERMISSIONS pass the role

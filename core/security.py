@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -46,6 +46,11 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
+        return None
+    # A proxy or a second decode could turn `/%5Cevil.com` or `/%2F/evil.com` into one of the
+    # forms above: judge the decoded path by the same rules.
+    path = unquote(parts.path)
+    if path.startswith("//") or any(ord(ch) < 32 or ch == "\\" for ch in path):
         return None
     return target
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ads.models import AdAccount, PlatformCampaign, SyncRun
 from core.extensions import db
 from tests import factories
 from tests.conftest import login
@@ -64,6 +65,20 @@ EXPECTED: dict[str, Expect] = {
     "campaigns.goal_delete": Expect(
         "POST", "/campaigns/{campaign_id}/goals/{goal_id}/delete", POST_OWN
     ),
+    "ads.accounts": Expect("GET", "/ads/", READ),
+    "ads.connect": Expect("GET", "/ads/connect", EDIT_OWN),
+    "ads.account": Expect("GET", "/ads/accounts/{account_id}", READ),
+    # No token on the sample account: allowed roles are sent back with a message.
+    "ads.sync_now": Expect("POST", "/ads/accounts/{account_id}/sync", POST_OWN),
+    "ads.runs": Expect("GET", "/ads/runs", READ),
+    "ads.run": Expect("GET", "/ads/runs/{run_id}", READ),
+    "ads.run_status": Expect("GET", "/ads/runs/{run_id}/status", READ),
+    "ads.map_campaign": Expect(
+        "POST", "/ads/platform-campaigns/{pc_id}/mapping", POST_OWN, {"campaign_id": ""}
+    ),
+    "ads.import_csv": Expect("GET", "/ads/import", EDIT_OWN),
+    "performance.campaign": Expect("GET", "/performance/campaigns/{campaign_id}", READ),
+    "performance.plotly_js": Expect("GET", "/performance/vendor/plotly.min.js", READ),
 }
 
 
@@ -85,8 +100,21 @@ def test_expected_methods_match_routes(app):
 def sample(users):
     campaign = factories.CampaignFactory(owner=users["marketer"])
     goal = factories.GoalFactory(campaign=campaign)
+    account = AdAccount(platform="google_ads", external_id="123-456-7890", currency="EUR")
+    db.session.add(account)
+    db.session.flush()
+    pc = PlatformCampaign(account_id=account.id, external_id="987", name="Search brand")
+    run = SyncRun(account_id=account.id, kind="csv_import", status="succeeded")
+    db.session.add_all([pc, run])
     db.session.commit()
-    return {"campaign_id": campaign.id, "goal_id": goal.id, "viewer_id": users["viewer"].id}
+    return {
+        "campaign_id": campaign.id,
+        "goal_id": goal.id,
+        "viewer_id": users["viewer"].id,
+        "account_id": account.id,
+        "pc_id": pc.id,
+        "run_id": run.id,
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)

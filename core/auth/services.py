@@ -45,7 +45,7 @@ def create_user(email: str, name: str, role: str, password: str | None = None) -
     if find_user(email):
         raise AccountError(f"A user with email {email} already exists.")
     user = User(email=email, name=name.strip() or email.split("@")[0], role=role)
-    if password:
+    if password is not None:  # None = invite; "" is a (too short) password, not an invite
         check_password_strength(password)
         user.password_hash = hash_password(password)
     db.session.add(user)

@@ -1,0 +1,1 @@
+"""Ad platforms: accounts, the Meta connector and sandbox, sync jobs, CSV imports."""

@@ -1,0 +1,158 @@
+"""`flask --app wsgi ads ...` and `flask --app wsgi export performance`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from core.audit import acting_as
+from core.extensions import db
+
+ads_cli = AppGroup("ads", help="Ad accounts, syncs, CSV imports and the Graph API sandbox.")
+export_cli = AppGroup("export", help="Exports (CSV or XLSX).")
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-03-01", param_hint=name
+        ) from None
+
+
+@ads_cli.command("connect")
+@click.option("--account-id", required=True, help="act_1234567890")
+@click.option("--token", required=True, help="Meta access token (stored encrypted)")
+@click.option("--name", default="")
+@click.option("--currency", default="", help="Account currency (read from Meta on sync)")
+def connect(account_id: str, token: str, name: str, currency: str) -> None:
+    """Connect (or re-authorise) a Meta ad account."""
+    from ads.services import AdsError, connect_meta_account
+
+    with acting_as("cli"):
+        try:
+            account = connect_meta_account(account_id, token, name=name, currency=currency)
+        except AdsError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+    click.echo(f"Connected {account.external_id} (id {account.id}); token stored encrypted.")
+
+
+@ads_cli.command("sync")
+@click.option("--account-id", required=True, help="act_N, or the Flightdeck account number")
+@click.option("--since", default=None)
+@click.option("--until", default=None)
+@click.option("--enqueue", is_flag=True, help="Queue it for a worker instead of running now.")
+def sync_cmd(account_id: str, since: str | None, until: str | None, enqueue: bool) -> None:
+    """Sync one Meta account's daily insights."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from ads.models import AdAccount
+    from ads.sync import SyncRefused, start_sync
+
+    account = db.session.scalar(select(AdAccount).where(AdAccount.external_id == account_id))
+    if account is None and account_id.isdigit():
+        account = db.session.get(AdAccount, int(account_id))
+    if account is None:
+        raise click.ClickException(f"No ad account {account_id}; connect it first.")
+    if enqueue and not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("--enqueue needs REDIS_URL (a worker to run the job).")
+    if not enqueue:
+        current_app.config["REDIS_URL"] = None  # run here, now
+    with acting_as("cli"):
+        try:
+            run = start_sync(account.id, _date(since, "--since"), _date(until, "--until"))
+        except SyncRefused as exc:
+            raise click.ClickException(str(exc)) from None
+    if enqueue:
+        click.echo(f"Queued sync run {run.id} (job {run.job_id}).")
+        return
+    click.echo(
+        f"Run {run.id}: {run.status} · {run.rows_inserted} new, {run.rows_updated} updated, "
+        f"{run.rows_restated} restated, {run.requests} requests"
+        + (f" · {run.error}" if run.error else "")
+    )
+    if run.status != "succeeded":
+        sys.exit(1)
+
+
+@ads_cli.command("import-csv")
+@click.option(
+    "--platform", required=True, type=click.Choice(["google_ads", "tiktok_ads", "linkedin_ads"])
+)
+@click.option("--account-id", default=None, help="When the export has no account column")
+@click.option("--currency", default=None, help="When the export has no currency column")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_csv_cmd(platform: str, account_id: str | None, currency: str | None, file: Path) -> None:
+    """Import a platform's daily campaign CSV export."""
+    from ads.csv_import import import_csv
+
+    with acting_as("cli"):
+        result = import_csv(
+            platform,
+            file.read_bytes(),
+            filename=file.name,
+            account_id=account_id,
+            currency=currency,
+        )
+        db.session.commit()
+    click.echo(result.message)
+    click.echo(
+        f"{result.inserted} new, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.rejected} rejected"
+    )
+    for err in result.errors[:200]:
+        click.echo(f"  row {err.row}, {err.column}: {err.problem}")
+    if len(result.errors) > 200:
+        click.echo(f"  … and {len(result.errors) - 200} more (see the import log)")
+    if not (result.inserted + result.updated + result.unchanged) and result.rejected == 0:
+        sys.exit(1)
+
+
+@ads_cli.command("sandbox")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8765, type=int)
+@click.option("--seed", default=42, type=int)
+def sandbox(host: str, port: int, seed: int) -> None:
+    """Serve the Graph API sandbox (stands in for Meta in tests and the demo)."""
+    from ads.sandbox.server import run_sandbox
+
+    click.echo(f"Graph API sandbox on http://{host}:{port} (seed {seed})")
+    run_sandbox(host=host, port=port, seed=seed)
+
+
+@export_cli.command("performance")
+@click.option("--since", required=True)
+@click.option("--until", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_performance(since: str, until: str, fmt: str, output: Path | None) -> None:
+    """One row per platform campaign: spend, conversions, value, ROAS, CPA."""
+    from analytics.exports import HEADER, performance_rows, totals_by_currency
+    from core.exports import write_csv, write_xlsx
+
+    start, end = _date(since, "--since"), _date(until, "--until")
+    if start > end:
+        raise click.BadParameter("--since must be on or before --until")
+    rows = list(performance_rows(start, end))
+    totals = totals_by_currency(rows)
+    if fmt == "csv":
+        if output is None:
+            write_csv(sys.stdout, HEADER, rows + totals)
+        else:
+            with output.open("w", newline="", encoding="utf-8") as fh:
+                write_csv(fh, HEADER, rows + totals)
+    else:
+        if output is None:
+            raise click.UsageError("--format xlsx needs --output FILE")
+        write_xlsx(str(output), [("Performance", HEADER, rows + totals, None)])
+    if output is not None:
+        click.echo(f"Wrote {len(rows)} rows to {output}", err=True)

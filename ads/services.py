@@ -1,0 +1,348 @@
+"""Ad accounts, campaign mapping and the idempotent fact upsert shared by sync and imports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, func, insert, select, update
+
+from ads.models import (
+    AccountStatus,
+    AdAccount,
+    MappingSource,
+    Platform,
+    PlatformCampaign,
+    Restatement,
+    SpendFact,
+)
+from campaigns.models import Campaign
+from core.crypto import decrypt, encrypt
+from core.extensions import db
+from core.money import Money, check_currency
+from core.types import utcnow
+
+ACCOUNT_ID_RE = re.compile(r"^act_\d{1,20}$")
+TAG_RE = re.compile(r"\[FD-(\d{1,9})\]", re.IGNORECASE)
+TRACKED = ("spend_minor", "conversions", "conversion_value_minor")
+VALUE_FIELDS = (
+    "spend_minor",
+    "impressions",
+    "clicks",
+    "reach",
+    "purchases",
+    "leads",
+    "conversions",
+    "conversion_value_minor",
+)
+
+
+class AdsError(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def normalise_account_id(raw: str) -> str:
+    value = (raw or "").strip()
+    if value.isdigit():
+        value = f"act_{value}"
+    if not ACCOUNT_ID_RE.match(value):
+        raise AdsError("A Meta ad account id looks like act_1234567890.", "account_id")
+    return value
+
+
+def connect_meta_account(
+    account_id: str,
+    token: str,
+    *,
+    name: str = "",
+    currency: str = "",
+    timezone: str = "UTC",
+    user_id: int | None = None,
+) -> AdAccount:
+    """Create or re-authorise a Meta account; the token is stored encrypted only."""
+    external_id = normalise_account_id(account_id)
+    token = (token or "").strip()
+    if len(token) < 8 or any(c.isspace() for c in token):
+        raise AdsError("Paste the whole access token (no spaces).", "token")
+    account = db.session.scalar(
+        select(AdAccount).where(
+            AdAccount.platform == Platform.META_ADS.value, AdAccount.external_id == external_id
+        )
+    )
+    if account is None:
+        account = AdAccount(
+            platform=Platform.META_ADS.value,
+            external_id=external_id,
+            created_by_id=user_id,
+            currency=check_currency(currency or "USD"),
+        )
+        db.session.add(account)
+    elif currency:
+        account.currency = check_currency(currency)
+    account.name = (name or account.name or external_id).strip()[:200]
+    account.timezone = timezone or account.timezone or "UTC"
+    account.token_encrypted = encrypt(token)
+    account.status = AccountStatus.ACTIVE.value
+    account.status_reason = ""
+    db.session.flush()
+    return account
+
+
+def account_token(account: AdAccount) -> str:
+    if not account.token_encrypted:
+        raise AdsError("This account has no access token: reconnect it.")
+    return decrypt(account.token_encrypted)
+
+
+def csv_account(platform: str, external_id: str, currency: str, name: str = "") -> AdAccount:
+    """The account a CSV export belongs to (created on first import)."""
+    account = db.session.scalar(
+        select(AdAccount).where(
+            AdAccount.platform == platform, AdAccount.external_id == external_id
+        )
+    )
+    if account is None:
+        account = AdAccount(
+            platform=platform,
+            external_id=external_id,
+            name=name or external_id,
+            currency=check_currency(currency),
+        )
+        db.session.add(account)
+        db.session.flush()
+    return account
+
+
+def mark_needs_reauth(account: AdAccount, reason: str) -> None:
+    account.status = AccountStatus.NEEDS_REAUTH.value
+    account.status_reason = reason
+
+
+def mark_error(account: AdAccount, reason: str) -> None:
+    account.status = AccountStatus.ERROR.value
+    account.status_reason = reason
+
+
+# --- mapping --------------------------------------------------------------------------------
+
+
+def auto_campaign_for(name: str) -> tuple[int | None, str]:
+    """Naming rule: a "[FD-<id>]" tag wins; else an exact (case-insensitive) name match."""
+    tag = TAG_RE.search(name or "")
+    if tag:
+        campaign_id = int(tag.group(1))
+        if db.session.get(Campaign, campaign_id) is not None:
+            return campaign_id, MappingSource.TAG.value
+    match = db.session.scalar(
+        select(Campaign.id).where(func.lower(Campaign.name) == (name or "").strip().lower())
+    )
+    if match:
+        return match, MappingSource.NAME.value
+    return None, MappingSource.NONE.value
+
+
+def upsert_platform_campaign(
+    account: AdAccount, external_id: str, name: str, status: str = "", objective: str = ""
+) -> PlatformCampaign:
+    pc = db.session.scalar(
+        select(PlatformCampaign).where(
+            PlatformCampaign.account_id == account.id, PlatformCampaign.external_id == external_id
+        )
+    )
+    if pc is None:
+        pc = PlatformCampaign(account_id=account.id, external_id=external_id)
+        db.session.add(pc)
+    if name and pc.name != name:
+        pc.name = name[:400]
+    if status:
+        pc.status = status[:40]
+    if objective:
+        pc.objective = objective[:60]
+    pc.last_seen_at = utcnow()
+    if pc.mapping_source != MappingSource.MANUAL.value:
+        campaign_id, source = auto_campaign_for(pc.name)
+        if (pc.campaign_id, pc.mapping_source) != (campaign_id, source):
+            pc.campaign_id, pc.mapping_source = campaign_id, source
+    db.session.flush()
+    return pc
+
+
+def map_manually(pc: PlatformCampaign, campaign_id: int | None) -> None:
+    """Manual override; choosing "automatic" (None with reset) re-applies the naming rule."""
+    if campaign_id is None:
+        pc.campaign_id, pc.mapping_source = auto_campaign_for(pc.name)
+        return
+    if db.session.get(Campaign, campaign_id) is None:
+        raise AdsError("Choose an existing Flightdeck campaign.", "campaign_id")
+    pc.campaign_id = campaign_id
+    pc.mapping_source = MappingSource.MANUAL.value
+
+
+def remap_all() -> int:
+    """Re-apply the naming rule to every non-manual mapping (e.g. after a campaign is created)."""
+    changed = 0
+    rows = db.session.scalars(
+        select(PlatformCampaign).where(PlatformCampaign.mapping_source != MappingSource.MANUAL)
+    )
+    for pc in rows:
+        campaign_id, source = auto_campaign_for(pc.name)
+        if (pc.campaign_id, pc.mapping_source) != (campaign_id, source):
+            pc.campaign_id, pc.mapping_source = campaign_id, source
+            changed += 1
+    return changed
+
+
+# --- facts ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One daily row ready to store: money already in integer minor units."""
+
+    platform_campaign_id: int
+    level: str
+    object_id: str
+    day: date
+    attribution_setting: str
+    currency: str
+    spend_minor: int
+    impressions: int = 0
+    clicks: int = 0
+    reach: int = 0
+    purchases: int = 0
+    leads: int = 0
+    conversions: int = 0
+    conversion_value_minor: int = 0
+    adset_id: str = ""
+    object_name: str = ""
+
+    def key(self) -> tuple[str, str, date, str]:
+        return (self.level, self.object_id, self.day, self.attribution_setting)
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    restated: int = 0
+    restatements: list[dict] = field(default_factory=list)
+
+    def add(self, other: UpsertCounts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.restated += other.restated
+
+
+def minor(amount: Decimal, currency: str) -> int:
+    """Platform amounts in major units → minor units, rounded half-even once, here."""
+    return Money.of(amount, currency, strict=False).minor
+
+
+def upsert_facts(account: AdAccount, rows: Sequence[FactRow], run_id: int | None) -> UpsertCounts:
+    """Insert new facts, update changed ones, leave equal ones alone; record restatements.
+
+    Keyed by (account, level, object, day, attribution setting), so running the same pull twice
+    changes nothing. Does not commit: the caller commits once per page.
+    """
+    counts = UpsertCounts()
+    if not rows:
+        return counts
+    # The last row for a key wins within one batch (a platform may repeat a row).
+    by_key = {row.key(): row for row in rows}
+    days = [k[2] for k in by_key]
+    objects = sorted({k[1] for k in by_key})
+    existing: dict[tuple, SpendFact] = {}
+    for chunk_start in range(0, len(objects), 500):
+        chunk = objects[chunk_start : chunk_start + 500]
+        stmt = select(SpendFact).where(
+            and_(
+                SpendFact.account_id == account.id,
+                SpendFact.object_id.in_(chunk),
+                SpendFact.day >= min(days),
+                SpendFact.day <= max(days),
+            )
+        )
+        for fact in db.session.scalars(stmt):
+            existing[(fact.level, fact.object_id, fact.day, fact.attribution_setting)] = fact
+    now = utcnow()
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    for key, row in by_key.items():
+        values = {name: getattr(row, name) for name in VALUE_FIELDS}
+        fact = existing.get(key)
+        if fact is None:
+            inserts.append(
+                {
+                    **values,
+                    "account_id": account.id,
+                    "platform_campaign_id": row.platform_campaign_id,
+                    "level": row.level,
+                    "object_id": row.object_id,
+                    "adset_id": row.adset_id,
+                    "object_name": row.object_name[:400],
+                    "day": row.day,
+                    "attribution_setting": row.attribution_setting,
+                    "currency": row.currency,
+                    "updated_at": now,
+                    "sync_run_id": run_id,
+                }
+            )
+            continue
+        changed = {n: v for n, v in values.items() if getattr(fact, n) != v}
+        if fact.platform_campaign_id != row.platform_campaign_id:
+            changed["platform_campaign_id"] = row.platform_campaign_id
+        if not changed:
+            counts.unchanged += 1
+            continue
+        counts.updated += 1
+        restated = [n for n in TRACKED if n in changed]
+        if restated:
+            counts.restated += 1
+            for name in restated:
+                counts.restatements.append(
+                    {
+                        "account_id": account.id,
+                        "platform_campaign_id": row.platform_campaign_id,
+                        "object_id": row.object_id,
+                        "day": row.day,
+                        "field": name,
+                        "currency": row.currency,
+                        "old_value": int(getattr(fact, name)),
+                        "new_value": int(changed[name]),
+                        "detected_at": now,
+                        "sync_run_id": run_id,
+                    }
+                )
+        updates.append({"id_": fact.id, **changed, "updated_at": now, "sync_run_id": run_id})
+    if inserts:
+        db.session.execute(insert(SpendFact), inserts)
+        counts.inserted = len(inserts)
+    for values in updates:
+        fact_id = values.pop("id_")
+        db.session.execute(update(SpendFact).where(SpendFact.id == fact_id).values(**values))
+    if counts.restatements:
+        db.session.execute(insert(Restatement), counts.restatements)
+    # Facts loaded above are stale now; drop them so later reads see the database.
+    for fact in existing.values():
+        db.session.expire(fact)
+    return counts
+
+
+def accounts_for_nightly() -> Iterable[AdAccount]:
+    return db.session.scalars(
+        select(AdAccount).where(
+            AdAccount.platform == Platform.META_ADS.value,
+            AdAccount.status != AccountStatus.NEEDS_REAUTH.value,
+            AdAccount.token_encrypted.is_not(None),
+        )
+    )

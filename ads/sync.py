@@ -1,0 +1,340 @@
+"""The Meta sync job: pull daily ad-level insights into spend facts, safely re-runnable.
+
+- Jobs take ids. `start_sync` creates the ledger row and enqueues `sync_account` under a
+  deterministic job id; an account with a live run gets that run back instead of a second one.
+- Each page of insights is upserted and committed with the run's cursor, so a killed worker
+  loses at most one page and a rerun converges on the same totals (upserts on natural keys).
+- Rate limits re-enqueue the job later (never sleep in a worker); code 190 flags the account.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ads.models import AdAccount, RunStatus, SyncRun
+from ads.services import (
+    FactRow,
+    UpsertCounts,
+    account_token,
+    mark_error,
+    mark_needs_reauth,
+    minor,
+    upsert_facts,
+    upsert_platform_campaign,
+)
+from analytics.services import mapped_campaign_ids, refresh_goals
+from core.audit import acting_as
+from core.extensions import db
+from core.jobs import enqueue, fetch_job, get_queue
+from core.types import utcnow
+
+log = logging.getLogger(__name__)
+
+ATTRIBUTION_WINDOW_DAYS = 28
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_CAP_SECONDS = 3600
+STALE_AFTER = timedelta(minutes=10)  # a running sync that stopped beating is dead
+CHUNK_DAYS = 92  # one insights request (async when long) per chunk; progress moves per chunk
+
+
+class SyncRefused(RuntimeError):
+    """A sync cannot start (no token, account needs re-authorisation...)."""
+
+
+def job_id_for(account_id: int, attempt: int = 0) -> str:
+    return f"sync-account-{account_id}" + (f"-retry-{attempt}" if attempt else "")
+
+
+def default_window(account: AdAccount, today: date | None = None) -> tuple[date, date]:
+    """First sync backfills; later ones re-pull the attribution window up to yesterday."""
+    today = today or datetime.now(UTC).date()
+    until = today - timedelta(days=1)
+    if account.synced_through is None:
+        since = until - timedelta(days=max(1, account.backfill_days) - 1)
+    else:
+        since = min(account.synced_through + timedelta(days=1), until) - timedelta(
+            days=ATTRIBUTION_WINDOW_DAYS - 1
+        )
+    return since, until
+
+
+def _live(run: SyncRun) -> bool:
+    """Is some worker (or the caller, inline) still responsible for this run?"""
+    if run.is_final:
+        return False
+    if not current_app.config.get("REDIS_URL"):
+        return False  # inline runs finish before the request does: a leftover is stale
+    job = fetch_job(run.job_id) if run.job_id else None
+    if job is None:
+        return False
+    status = job.get_status(refresh=True)
+    if status is None or status.value not in ("queued", "started", "scheduled", "deferred"):
+        return False
+    if run.status == RunStatus.RUNNING and run.heartbeat_at is not None:
+        return utcnow() - run.heartbeat_at < STALE_AFTER
+    return True
+
+
+def active_run(account_id: int) -> SyncRun | None:
+    runs = db.session.scalars(
+        select(SyncRun)
+        .where(SyncRun.account_id == account_id, SyncRun.kind == "meta_sync")
+        .where(SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.RETRYING]))
+        .order_by(SyncRun.id.desc())
+    ).all()
+    live = None
+    for run in runs:
+        if live is None and _live(run):
+            live = run
+            continue
+        # A run nobody works on any more (worker killed): say so, never leave it "running".
+        run.status = RunStatus.FAILED.value
+        run.error = run.error or "Interrupted: the worker stopped before the sync finished."
+        run.finished_at = utcnow()
+    return live
+
+
+def start_sync(
+    account_id: int,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    user_id: int | None = None,
+) -> SyncRun:
+    """Create a run and enqueue it (or return the live one). Commits."""
+    account = db.session.get(AdAccount, account_id)
+    if account is None:
+        raise SyncRefused("No such ad account.")
+    if not account.has_token:
+        raise SyncRefused("This account has no access token: reconnect it first.")
+    existing = active_run(account_id)
+    if existing is not None:
+        db.session.commit()
+        return existing
+    default_since, default_until = default_window(account)
+    since, until = since or default_since, until or default_until
+    if since > until:
+        raise SyncRefused("The start date must be on or before the end date.")
+    run = SyncRun(
+        account_id=account.id,
+        kind="meta_sync",
+        status=RunStatus.QUEUED.value,
+        since=since,
+        until=until,
+        job_id=job_id_for(account.id),
+        started_by_id=user_id,
+    )
+    db.session.add(run)
+    db.session.commit()
+    handle = enqueue(sync_account, run.id, job_id=run.job_id, queue="default", timeout=6 * 3600)
+    if handle.inline:
+        db.session.expire_all()
+    return db.session.get(SyncRun, run.id)
+
+
+def _client(account: AdAccount):
+    from ads import meta
+
+    cfg = current_app.config
+    return meta.MetaClient(
+        account_token(account),
+        graph_url=cfg["META_GRAPH_URL"],
+        api_version=cfg["META_API_VERSION"],
+        app_secret=cfg.get("META_APP_SECRET"),
+        timeout=cfg.get("META_TIMEOUT", 60),
+    )
+
+
+@dataclass
+class _Chunk:
+    since: date
+    until: date
+
+
+def _chunks(since: date, until: date) -> list[_Chunk]:
+    out, start = [], since
+    while start <= until:
+        end = min(until, start + timedelta(days=CHUNK_DAYS - 1))
+        out.append(_Chunk(start, end))
+        start = end + timedelta(days=1)
+    return out
+
+
+def _fact_rows(account: AdAccount, rows: list[Any], campaigns: dict[str, int]) -> list[FactRow]:
+    out = []
+    for r in rows:
+        pc_id = campaigns.get(r.campaign_id)
+        if pc_id is None:
+            pc_id = upsert_platform_campaign(account, r.campaign_id, r.campaign_name).id
+            campaigns[r.campaign_id] = pc_id
+        purchases, leads = int(r.purchases), int(r.leads)
+        out.append(
+            FactRow(
+                platform_campaign_id=pc_id,
+                level="ad",
+                object_id=r.ad_id,
+                adset_id=r.adset_id or "",
+                object_name=r.ad_name or "",
+                day=r.date,
+                attribution_setting=r.attribution_setting or "",
+                currency=account.currency,
+                spend_minor=minor(r.spend, account.currency),
+                impressions=int(r.impressions),
+                clicks=int(r.clicks),
+                reach=int(r.reach),
+                purchases=purchases,
+                leads=leads,
+                conversions=purchases + leads,
+                conversion_value_minor=minor(r.purchase_value, account.currency),
+            )
+        )
+    return out
+
+
+def sync_account(run_id: int) -> dict[str, Any]:
+    """The job. Safe to run twice; commits per page."""
+    with acting_as("sync job"):
+        return _sync(run_id)
+
+
+def _sync(run_id: int) -> dict[str, Any]:
+    from ads import meta
+
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.is_final:
+        return {"skipped": True}
+    account = db.session.get(AdAccount, run.account_id)
+    run.status = RunStatus.RUNNING.value
+    run.attempts += 1
+    run.error = ""
+    run.heartbeat_at = utcnow()
+    db.session.commit()
+    totals = UpsertCounts()
+    try:
+        client = _client(account)
+        info = client.get_account(account.external_id)
+        run.requests += 1
+        if info.currency and info.currency != account.currency:
+            account.currency = info.currency
+        if info.name and account.name in ("", account.external_id):
+            account.name = info.name
+        campaigns: dict[str, int] = {}
+        for pc in client.list_campaigns(account.external_id):
+            campaigns[pc.id] = upsert_platform_campaign(
+                account, pc.id, pc.name, pc.status, pc.objective
+            ).id
+        run.requests += 1
+        db.session.commit()
+        chunks = _chunks(run.since, run.until)
+        for index, chunk in enumerate(chunks):
+            for page in client.iter_insights(
+                account.external_id, chunk.since, chunk.until, level="ad"
+            ):
+                counts = upsert_facts(account, _fact_rows(account, page.rows, campaigns), run.id)
+                totals.add(counts)
+                run.pages += 1
+                run.requests += 1
+                run.rows_inserted += counts.inserted
+                run.rows_updated += counts.updated
+                run.rows_unchanged += counts.unchanged
+                run.rows_restated += counts.restated
+                run.cursor = page.after_cursor
+                run.heartbeat_at = utcnow()
+                run.progress = min(99, int(100 * (index + 0.5) / len(chunks)))
+                db.session.commit()
+            run.progress = min(99, int(100 * (index + 1) / len(chunks)))
+            db.session.commit()
+    except meta.TokenInvalid as exc:
+        db.session.rollback()
+        mark_needs_reauth(account, str(exc))
+        return _finish(
+            run, RunStatus.FAILED, f"Token refused by Meta: {exc}. Reconnect the account."
+        )
+    except (meta.RateLimited, meta.TransientError) as exc:
+        db.session.rollback()
+        return _retry_later(run, exc)
+    except meta.MetaError as exc:
+        db.session.rollback()
+        mark_error(account, str(exc))
+        return _finish(run, RunStatus.FAILED, f"Meta refused the request: {exc}")
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("sync run %s failed", run_id)
+        run = db.session.get(SyncRun, run_id)
+        mark_error(account, "Unexpected error during sync; see the sync log.")
+        return _finish(run, RunStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}")
+    account.synced_through = max(account.synced_through or run.until, run.until)
+    account.last_synced_at = utcnow()
+    if account.status != "active":
+        account.status, account.status_reason = "active", ""
+    refresh_goals(mapped_campaign_ids(account.id))
+    return _finish(run, RunStatus.SUCCEEDED, "")
+
+
+def _finish(run: SyncRun, status: RunStatus, error: str) -> dict[str, Any]:
+    run.status = status.value
+    run.error = error
+    run.finished_at = utcnow()
+    run.next_retry_at = None
+    if status is RunStatus.SUCCEEDED:
+        run.progress = 100
+    db.session.commit()
+    return {
+        "run_id": run.id,
+        "status": run.status,
+        "inserted": run.rows_inserted,
+        "updated": run.rows_updated,
+        "restated": run.rows_restated,
+        "error": run.error,
+    }
+
+
+def backoff_seconds(attempt: int, hinted: float | None) -> int:
+    if hinted:
+        return int(min(max(hinted, 1), BACKOFF_CAP_SECONDS))
+    return int(min(BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1), BACKOFF_CAP_SECONDS))
+
+
+def _retry_later(run: SyncRun, exc: Exception) -> dict[str, Any]:
+    from ads import meta
+
+    kind = "rate limited" if isinstance(exc, meta.RateLimited) else "temporary error"
+    if run.attempts >= MAX_ATTEMPTS:
+        return _finish(
+            run, RunStatus.FAILED, f"Gave up after {run.attempts} attempts ({kind}): {exc}"
+        )
+    delay = backoff_seconds(run.attempts, getattr(exc, "retry_after", None))
+    queue = get_queue("default")
+    if queue is None:  # inline: nobody can run it later, so say when to press the button again
+        return _finish(run, RunStatus.FAILED, f"Meta {kind}: {exc}. Try again in {delay} s.")
+    run.status = RunStatus.RETRYING.value
+    run.error = f"Meta {kind}: {exc}. Retrying in {delay} s (attempt {run.attempts + 1})."
+    run.next_retry_at = utcnow() + timedelta(seconds=delay)
+    run.job_id = job_id_for(run.account_id, run.attempts)
+    db.session.commit()
+    queue.enqueue_in(
+        timedelta(seconds=delay), sync_account, run.id, job_id=run.job_id, job_timeout=6 * 3600
+    )
+    return {"run_id": run.id, "status": run.status, "retry_in": delay, "error": run.error}
+
+
+def sync_all_accounts() -> list[int]:
+    """The nightly job: one sync per active Meta account."""
+    from ads.services import accounts_for_nightly
+
+    started = []
+    for account in list(accounts_for_nightly()):
+        try:
+            run = start_sync(account.id)
+        except SyncRefused as exc:
+            log.warning("nightly sync skipped for account %s: %s", account.id, exc)
+            continue
+        started.append(run.id)
+    return started

@@ -1,0 +1,194 @@
+"""Ad accounts: connect, sync now (with progress), map platform campaigns, import CSV exports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ads import services, sync
+from ads.forms import ConnectMetaForm, CsvImportForm, MappingForm, SyncForm
+from ads.models import AdAccount, PlatformCampaign, SpendFact, SyncRun
+from campaigns.models import Campaign, CampaignStatus
+from core.extensions import db
+from core.money import Money
+from core.permissions import get_for, require
+
+bp = Blueprint("ads", __name__, url_prefix="/ads")
+
+
+@bp.route("/")
+@require("ads.view")
+def accounts():
+    rows = db.session.scalars(select(AdAccount).order_by(AdAccount.platform, AdAccount.name)).all()
+    unmapped = _unmapped_spend()
+    return render_template("ads/accounts.html", accounts=rows, unmapped=unmapped)
+
+
+def _unmapped_spend() -> list[tuple[str, Money]]:
+    stmt = (
+        select(SpendFact.currency, func.sum(SpendFact.spend_minor))
+        .join(PlatformCampaign, PlatformCampaign.id == SpendFact.platform_campaign_id)
+        .where(PlatformCampaign.campaign_id.is_(None))
+        .group_by(SpendFact.currency)
+        .order_by(SpendFact.currency)
+    )
+    return [(cur, Money(int(total or 0), cur)) for cur, total in db.session.execute(stmt)]
+
+
+@bp.route("/connect", methods=["GET", "POST"])
+@require("ads.connect")
+def connect():
+    form = ConnectMetaForm()
+    if form.validate_on_submit():
+        try:
+            account = services.connect_meta_account(
+                form.account_id.data,
+                form.token.data,
+                name=form.name.data or "",
+                currency=form.currency.data or "",
+                user_id=current_user.id,
+            )
+            account.backfill_days = form.backfill_days.data or 90
+        except services.AdsError as exc:
+            field = getattr(form, exc.field or "account_id")
+            field.errors = [*field.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Connected {account}. Press “Sync now” to pull its spend.", "success")
+            return redirect(url_for("ads.account", account_id=account.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("ads/connect.html", form=form), status
+
+
+def _campaign_choices() -> dict[str, str]:
+    rows = db.session.execute(
+        select(Campaign.id, Campaign.name)
+        .where(Campaign.status != CampaignStatus.ARCHIVED.value)
+        .order_by(Campaign.name)
+    )
+    return {"": "— automatic (naming rule) —", "none": "— not a Flightdeck campaign —"} | {
+        str(cid): name for cid, name in rows
+    }
+
+
+@bp.route("/accounts/<int:account_id>")
+@require("ads.view")
+def account(account_id: int):
+    acc = get_for(AdAccount, account_id, "ads.view")
+    runs = db.session.scalars(
+        select(SyncRun).where(SyncRun.account_id == acc.id).order_by(SyncRun.id.desc()).limit(15)
+    ).all()
+    spend = dict(
+        db.session.execute(
+            select(SpendFact.platform_campaign_id, func.sum(SpendFact.spend_minor))
+            .where(SpendFact.account_id == acc.id)
+            .group_by(SpendFact.platform_campaign_id)
+        ).all()
+    )
+    return render_template(
+        "ads/account.html",
+        account=acc,
+        runs=runs,
+        spend={k: Money(int(v or 0), acc.currency) for k, v in spend.items()},
+        sync_form=SyncForm(),
+        choices=_campaign_choices(),
+        live=sync.active_run(acc.id) if acc.platform == "meta_ads" else None,
+    )
+
+
+@bp.route("/accounts/<int:account_id>/sync", methods=["POST"])
+@require("ads.sync")
+def sync_now(account_id: int):
+    acc = get_for(AdAccount, account_id, "ads.sync")
+    form = SyncForm()
+    if not form.validate():
+        flash("Dates must look like 2026-03-01.", "error")
+        return redirect(url_for("ads.account", account_id=acc.id))
+    try:
+        run = sync.start_sync(acc.id, form.since.data, form.until.data, user_id=current_user.id)
+    except sync.SyncRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("ads.account", account_id=acc.id))
+    return redirect(url_for("ads.run", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>")
+@require("ads.view")
+def run(run_id: int):
+    r = get_for(SyncRun, run_id, "ads.view")
+    return render_template("ads/run.html", run=r)
+
+
+@bp.route("/runs/<int:run_id>/status")
+@require("ads.view")
+def run_status(run_id: int):
+    r = get_for(SyncRun, run_id, "ads.view")
+    return jsonify(
+        id=r.id,
+        status=r.status,
+        progress=r.progress,
+        final=r.is_final,
+        inserted=r.rows_inserted,
+        updated=r.rows_updated,
+        unchanged=r.rows_unchanged,
+        restated=r.rows_restated,
+        rejected=r.rows_rejected,
+        pages=r.pages,
+        requests=r.requests,
+        error=r.error,
+    )
+
+
+@bp.route("/platform-campaigns/<int:pc_id>/mapping", methods=["POST"])
+@require("ads.map")
+def map_campaign(pc_id: int):
+    pc = get_for(PlatformCampaign, pc_id, "ads.map")
+    form = MappingForm()
+    choice = (form.campaign_id.data or "").strip()
+    try:
+        if choice == "":
+            services.map_manually(pc, None)
+        elif choice == "none":
+            pc.campaign_id, pc.mapping_source = None, "manual"
+        elif choice.isdigit():
+            services.map_manually(pc, int(choice))
+        else:
+            raise services.AdsError("Choose a campaign from the list.")
+    except services.AdsError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"“{pc.name}” mapping saved.", "success")
+    return redirect(url_for("ads.account", account_id=pc.account_id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("ads.import")
+def import_csv():
+    from ads.csv_import import import_csv as run_import
+
+    form = CsvImportForm()
+    result = None
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        result = run_import(
+            form.platform.data,
+            data,
+            filename=form.file.data.filename or "",
+            account_id=form.account_id.data or None,
+            currency=form.currency.data or None,
+            user_id=current_user.id,
+        )
+        db.session.commit()
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render_template("ads/import.html", form=form, result=result), status
+
+
+@bp.route("/runs")
+@require("ads.view")
+def runs():
+    page = db.paginate(select(SyncRun).order_by(SyncRun.id.desc()), per_page=30, error_out=False)
+    return render_template("ads/runs.html", page=page)

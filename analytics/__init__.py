@@ -1,0 +1,1 @@
+"""Pure pandas: ROI, pacing and goal progress. DataFrames in, DataFrames out; no Flask, no DB."""

@@ -1,0 +1,60 @@
+"""Plotly figures as JSON for the browser (rendered by static/charts.js, no CDN)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.money import exponent
+
+LAYOUT = {
+    "margin": {"l": 50, "r": 50, "t": 30, "b": 40},
+    "height": 320,
+    "legend": {"orientation": "h", "y": -0.2},
+    "plot_bgcolor": "#fff",
+    "paper_bgcolor": "#fff",
+    "font": {"family": "system-ui, sans-serif", "size": 12},
+}
+
+
+def _major(minor_series: pd.Series, currency: str) -> list[float]:
+    # Plotly draws floats; the numbers shown in tables stay Decimal.
+    digits = exponent(currency)
+    return [float(Decimal(int(v)).scaleb(-digits)) for v in minor_series]
+
+
+def daily_spend_conversions(daily: pd.DataFrame, currency: str) -> str:
+    fig = go.Figure()
+    fig.add_bar(
+        x=[d.isoformat() for d in daily["day"]],
+        y=_major(daily["spend_minor"], currency),
+        name=f"Spend ({currency})",
+        marker_color="#3453d1",
+    )
+    fig.add_scatter(
+        x=[d.isoformat() for d in daily["day"]],
+        y=[int(v) for v in daily["conversions"]],
+        name="Conversions",
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": "#1f8a4c"},
+    )
+    fig.update_layout(
+        **LAYOUT,
+        yaxis={"title": currency, "rangemode": "tozero"},
+        yaxis2={"title": "Conversions", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+    )
+    return fig.to_json()
+
+
+def roas_by_channel(by_channel: pd.DataFrame) -> str:
+    labels = [
+        f"{c.replace('_', ' ')} ({cur})"
+        for c, cur in zip(by_channel["channel"], by_channel["currency"], strict=True)
+    ]
+    values = [float(v) if v is not None else 0.0 for v in by_channel["roas"]]
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color="#6b46c1", name="ROAS"))
+    fig.update_layout(**LAYOUT, yaxis={"title": "ROAS (×)", "rangemode": "tozero"})
+    return fig.to_json()

@@ -1,0 +1,125 @@
+"""Database edge of the analytics package: load facts into frames, write goal progress back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlalchemy import select
+
+from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact
+from analytics import goals as goal_math
+from campaigns.models import Campaign
+from core.extensions import db
+from core.types import utcnow
+
+FACT_COLUMNS = [
+    "day",
+    "campaign_id",
+    "platform_campaign_id",
+    "channel",
+    "account_id",
+    "currency",
+    "spend_minor",
+    "impressions",
+    "clicks",
+    "reach",
+    "conversions",
+    "revenue_minor",
+]
+INT_COLUMNS = ("spend_minor", "impressions", "clicks", "reach", "conversions", "revenue_minor")
+
+
+def facts_frame(
+    *,
+    campaign_ids: Iterable[int] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> pd.DataFrame:
+    """Daily facts joined to their mapping; channel = the account's platform."""
+    stmt = (
+        select(
+            SpendFact.day,
+            PlatformCampaign.campaign_id,
+            SpendFact.platform_campaign_id,
+            AdAccount.platform,
+            SpendFact.account_id,
+            SpendFact.currency,
+            SpendFact.spend_minor,
+            SpendFact.impressions,
+            SpendFact.clicks,
+            SpendFact.reach,
+            SpendFact.conversions,
+            SpendFact.conversion_value_minor,
+        )
+        .join(PlatformCampaign, PlatformCampaign.id == SpendFact.platform_campaign_id)
+        .join(AdAccount, AdAccount.id == SpendFact.account_id)
+    )
+    if campaign_ids is not None:
+        stmt = stmt.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
+    if since:
+        stmt = stmt.where(SpendFact.day >= since)
+    if until:
+        stmt = stmt.where(SpendFact.day <= until)
+    frame = pd.DataFrame.from_records(list(db.session.execute(stmt)), columns=FACT_COLUMNS)
+    for column in INT_COLUMNS:
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def restatements_for(campaign_id: int, limit: int = 50) -> list[Restatement]:
+    return list(
+        db.session.scalars(
+            select(Restatement)
+            .join(PlatformCampaign, PlatformCampaign.id == Restatement.platform_campaign_id)
+            .where(PlatformCampaign.campaign_id == campaign_id)
+            .order_by(Restatement.detected_at.desc(), Restatement.day.desc())
+            .limit(limit)
+        )
+    )
+
+
+def refresh_goals(campaign_ids: Iterable[int], today: date | None = None) -> int:
+    """Fill every goal's progress of these campaigns from the facts. Does not commit."""
+    today = today or datetime.now(UTC).date()
+    updated = 0
+    ids = sorted({i for i in campaign_ids if i})
+    if not ids:
+        return 0
+    frame = facts_frame(campaign_ids=ids)
+    for campaign in db.session.scalars(select(Campaign).where(Campaign.id.in_(ids))):
+        cf = frame[frame["campaign_id"] == campaign.id]
+        for goal in campaign.goals:
+            scoped = cf[(cf["day"] >= campaign.start_date) & (cf["day"] <= goal.deadline)]
+            if goal.channel:
+                scoped = scoped[scoped["channel"] == goal.channel]
+            current = goal_math.metric_value(scoped, goal.metric, campaign.currency)
+            result = goal_math.progress(
+                metric=goal.metric,
+                direction=goal.direction,
+                target=goal.target,
+                start=campaign.start_date,
+                deadline=goal.deadline,
+                today=today,
+                current=current,
+            )
+            if current is None and goal.current_value is None:
+                continue
+            goal.current_value = result.current
+            goal.forecast_value = result.forecast
+            goal.progress_status = result.status
+            goal.progress_as_of = utcnow()
+            updated += 1
+    return updated
+
+
+def mapped_campaign_ids(account_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(PlatformCampaign.campaign_id)
+            .where(PlatformCampaign.account_id == account_id)
+            .where(PlatformCampaign.campaign_id.is_not(None))
+            .distinct()
+        )
+    )
