@@ -88,9 +88,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from ads.views import bp as ads_bp
     from analytics.views import bp as performance_bp
+    from budgets.views import bp as budgets_bp
     from campaigns.views import bp as campaigns_bp
     from core import admin, dashboard
     from core.auth.views import bp as auth_bp
+    from influencers.views import bp as influencers_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard.bp)
@@ -98,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(ads_bp)
     app.register_blueprint(performance_bp)
+    app.register_blueprint(budgets_bp)
+    app.register_blueprint(influencers_bp)
 
     @app.route("/healthz")
     def health():

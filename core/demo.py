@@ -35,9 +35,13 @@ def demo_users() -> dict[Role, User]:
 
 
 def seed() -> dict[str, int]:
+    from budgets.demo import seed_budgets
     from campaigns.demo import seed_campaigns
+    from influencers.demo import seed_influencers
 
     users = demo_users()
     summary = {"users": len(users)}
     summary.update(seed_campaigns(users))
+    summary.update(seed_influencers(users))
+    summary.update(seed_budgets(users))
     return summary

@@ -36,6 +36,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "ads.import": frozenset({A, M}),
     "performance.view": EVERYONE,
     "performance.export": frozenset({A, M, F}),
+    # --- budgets (budgets issue owns this block) ---
+    # --- end budgets ---
+    # --- influencers (influencers issue owns this block) ---
+    # --- end influencers ---
 }
 
 # Object rules: permission -> check(user, obj). Roles listed in PERMISSIONS pass the role

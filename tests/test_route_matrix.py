@@ -13,7 +13,7 @@ import pytest
 
 from ads.models import AdAccount, PlatformCampaign, SyncRun
 from core.extensions import db
-from tests import factories
+from tests import factories, matrix_budgets, matrix_influencers
 from tests.conftest import login
 
 ROLES = ("anonymous", "admin", "marketer", "finance", "coordinator", "viewer")
@@ -82,6 +82,10 @@ EXPECTED: dict[str, Expect] = {
 }
 
 
+EXPECTED.update(matrix_budgets.EXPECTED)
+EXPECTED.update(matrix_influencers.EXPECTED)
+
+
 def test_every_route_has_expectations(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - EXPECTED.keys())
@@ -107,7 +111,10 @@ def sample(users):
     run = SyncRun(account_id=account.id, kind="csv_import", status="succeeded")
     db.session.add_all([pc, run])
     db.session.commit()
+    extra = {**matrix_budgets.make_sample(users), **matrix_influencers.make_sample(users)}
+    db.session.commit()
     return {
+        **extra,
         "campaign_id": campaign.id,
         "goal_id": goal.id,
         "viewer_id": users["viewer"].id,

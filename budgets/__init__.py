@@ -1,0 +1,1 @@
+"""Budgets, allocations, approvals, FX rates, pacing and finance exports."""

@@ -1,0 +1,1 @@
+"""Influencer roster, partnerships, deliverables, payments, tracking and influencer ROI."""
