@@ -42,6 +42,7 @@ def seed() -> dict[str, int]:
     users = demo_users()
     summary = {"users": len(users)}
     summary.update(seed_campaigns(users))
-    summary.update(seed_influencers(users))
+    # Budgets first: influencer contracts must fit inside approved influencer allocations.
     summary.update(seed_budgets(users))
+    summary.update(seed_influencers(users))
     return summary
