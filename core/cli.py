@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+import threading
 
 import click
 from flask import Flask, current_app
@@ -58,7 +59,11 @@ def demo_seed() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
 def worker(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
-    """Run an RQ worker (with the scheduler) inside the app context."""
+    """Run an RQ worker inside the app context.
+
+    RQ's scheduler runs delayed jobs (sync retries); the periodic schedule in core/schedule.py
+    (nightly sync) runs in a thread, enqueuing each occurrence once across all workers.
+    """
     from core.jobs import make_worker
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -66,7 +71,15 @@ def worker(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
         w = make_worker(app, list(queues) or None, name=name)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    stop = threading.Event()
+    if not burst:
+        from core.schedule import start_schedule_thread
+
+        start_schedule_thread(app, stop)
+    try:
+        w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()
 
 
 def register(app: Flask) -> None:
