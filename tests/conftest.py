@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from config import TestConfig, normalise_database_url
@@ -96,7 +96,8 @@ def app(database_url: str) -> Iterator[Flask]:
 def truncate_all(application: Flask) -> None:
     with application.app_context():
         db.session.remove()
-        tables = list(reversed(db.metadata.sorted_tables))
+        existing = set(inspect(db.engine).get_table_names())
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
