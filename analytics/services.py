@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact
 from analytics import goals as goal_math
@@ -36,25 +36,35 @@ def facts_frame(
     campaign_ids: Iterable[int] | None = None,
     since: date | None = None,
     until: date | None = None,
+    by_day: bool = True,
 ) -> pd.DataFrame:
-    """Daily facts joined to their mapping; channel = the account's platform."""
+    """Daily facts per platform campaign joined to their mapping; channel = account platform.
+
+    Ad-level rows are summed to the platform-campaign × day grain (or the whole period when
+    `by_day` is false) in SQL (integer sums are
+    exact there); every ratio is left to the pandas engine.
+    """
+    keys = (
+        *((SpendFact.day,) if by_day else ()),
+        PlatformCampaign.campaign_id,
+        SpendFact.platform_campaign_id,
+        AdAccount.platform,
+        SpendFact.account_id,
+        SpendFact.currency,
+    )
     stmt = (
         select(
-            SpendFact.day,
-            PlatformCampaign.campaign_id,
-            SpendFact.platform_campaign_id,
-            AdAccount.platform,
-            SpendFact.account_id,
-            SpendFact.currency,
-            SpendFact.spend_minor,
-            SpendFact.impressions,
-            SpendFact.clicks,
-            SpendFact.reach,
-            SpendFact.conversions,
-            SpendFact.conversion_value_minor,
+            *keys,
+            func.sum(SpendFact.spend_minor),
+            func.sum(SpendFact.impressions),
+            func.sum(SpendFact.clicks),
+            func.sum(SpendFact.reach),
+            func.sum(SpendFact.conversions),
+            func.sum(SpendFact.conversion_value_minor),
         )
         .join(PlatformCampaign, PlatformCampaign.id == SpendFact.platform_campaign_id)
         .join(AdAccount, AdAccount.id == SpendFact.account_id)
+        .group_by(*keys)
     )
     if campaign_ids is not None:
         stmt = stmt.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
@@ -62,9 +72,10 @@ def facts_frame(
         stmt = stmt.where(SpendFact.day >= since)
     if until:
         stmt = stmt.where(SpendFact.day <= until)
-    frame = pd.DataFrame.from_records(list(db.session.execute(stmt)), columns=FACT_COLUMNS)
+    columns = FACT_COLUMNS if by_day else FACT_COLUMNS[1:]
+    frame = pd.DataFrame.from_records(list(db.session.execute(stmt)), columns=columns)
     for column in INT_COLUMNS:
-        frame[column] = frame[column].astype("int64")
+        frame[column] = frame[column].fillna(0).astype("int64")
     return frame
 
 
