@@ -111,8 +111,13 @@ def _audited(obj: Any) -> bool:
 
 
 def _object_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return ",".join(str(part) for part in identity) if identity else "?"
+    # New rows have their primary key after the INSERT but no identity key until the flush
+    # ends, so read the key columns from the instance itself.
+    state = inspect(obj)
+    identity = state.identity or state.mapper.primary_key_from_instance(obj)
+    if not identity or any(part is None for part in identity):
+        return "?"
+    return ",".join(str(part) for part in identity)
 
 
 @event.listens_for(Session, "after_flush")

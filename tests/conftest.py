@@ -7,6 +7,7 @@ built by the real migrations, and every test starts from empty tables.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import tempfile
 from collections.abc import Iterator
@@ -74,10 +75,24 @@ def database_url() -> Iterator[str]:
         yield url
 
 
+class IsolatedClient(FlaskClient):
+    """Every request in its own app context, as on a server.
+
+    The autouse fixture keeps an app context open for the whole test, and Flask would reuse it
+    for requests: `g` (Flask-Login's user, the CSRF token) and the db session would then leak
+    from one request, and one client, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_app(database_url: str, **overrides) -> Flask:
     os.environ["TEST_DATABASE_URL"] = database_url
     config = type("SuiteConfig", (TestConfig,), overrides)
-    return create_app(config)
+    application = create_app(config)
+    application.test_client_class = IsolatedClient
+    return application
 
 
 @pytest.fixture(scope="session")
