@@ -7,7 +7,10 @@ FLIGHTDECK_ENCRYPTION_KEY, META_GRAPH_URL, META_API_VERSION, META_APP_SECRET.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -86,20 +89,41 @@ class Config:
         """Refuse configurations that would be unsafe to serve."""
 
 
+def _instance_secret(name: str, make) -> str:
+    """A per-installation secret kept in instance/ (created on first use, mode 0600).
+
+    Development never runs on a key that is public in this repository.
+    """
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(make())
+    return path.read_text().strip()
+
+
 class DevConfig(Config):
     """Local development and the `make run` demo: SQLite, inline jobs."""
 
     ENV_NAME = "development"
     DEBUG = False
-    # A fixed development key keeps sessions across restarts; never used in production.
-    SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105
-    # Fernet key for local development only.
-    FLIGHTDECK_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _instance_secret(".secret_key", lambda: secrets.token_urlsafe(48))
+        if not self.FLIGHTDECK_ENCRYPTION_KEY:
+            self.FLIGHTDECK_ENCRYPTION_KEY = _instance_secret(
+                ".encryption_key", lambda: Fernet.generate_key().decode()
+            )
 
 
 class TestConfig(DevConfig):
     ENV_NAME = "test"
     TESTING = True
+    SECRET_KEY = "test-only-secret-key"  # noqa: S105
+    FLIGHTDECK_ENCRYPTION_KEY = "dGVzdC1vbmx5LWtleS1mb3ItdGhlLXN1aXRlLTMyYiE="
     WTF_CSRF_ENABLED = False
     # Cheap hashing keeps the suite fast; production strength is tested separately.
     ARGON2_TIME_COST = 1
@@ -129,8 +153,18 @@ class ProductionConfig(Config):
             raise ConfigError(
                 "Flightdeck refuses to start in production without "
                 + " and ".join(missing)
-                + ". Set them in the environment (see README: Environment variables)."
+                + (". Set it" if len(missing) == 1 else ". Set them")
+                + " in the environment (see README: Environment variables)."
             )
+        for key in self.FLIGHTDECK_ENCRYPTION_KEY.split(","):
+            try:
+                Fernet(key.strip())
+            except ValueError:
+                raise ConfigError(
+                    "FLIGHTDECK_ENCRYPTION_KEY must be one or more Fernet keys separated by "
+                    "commas (make one with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())')."
+                ) from None
 
 
 CONFIGS = {

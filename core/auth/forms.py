@@ -1,8 +1,24 @@
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from core.models import Role
+
+
+def company_email(form, field) -> None:
+    """A syntactically valid address; self-hosted companies may use internal domains."""
+    field.data = (field.data or "").strip()
+    try:
+        validate_email(
+            field.data,
+            check_deliverability=False,
+            globally_deliverable=False,
+            test_environment=True,
+        )
+    except EmailNotValidError as exc:
+        raise ValidationError(str(exc)) from None
+
 
 ROLE_CHOICES = {r.value: r.label for r in Role}
 
@@ -22,7 +38,7 @@ class SetPasswordForm(FlaskForm):
 
 
 class UserCreateForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), company_email])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     password = PasswordField(

@@ -410,3 +410,29 @@ def test_json_clients_get_json_errors(client, users, role, path, status, title):
     body = response.get_json()
     assert body["error"] == title
     assert body["message"]
+
+
+def test_development_secrets_are_per_installation(tmp_path, monkeypatch):
+    """Without SECRET_KEY the dev config makes its own secret in instance/, never a public one."""
+    import config
+
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLIGHTDECK_ENCRYPTION_KEY", raising=False)
+    first = config.DevConfig()
+    second = config.DevConfig()
+    assert first.SECRET_KEY == second.SECRET_KEY == (tmp_path / ".secret_key").read_text()
+    assert len(first.SECRET_KEY) >= 40
+    assert (tmp_path / ".secret_key").stat().st_mode & 0o077 == 0
+    from cryptography.fernet import Fernet
+
+    Fernet(first.FLIGHTDECK_ENCRYPTION_KEY)  # a valid key
+
+
+def test_production_refuses_an_invalid_encryption_key(monkeypatch):
+    import config
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("FLIGHTDECK_ENCRYPTION_KEY", "not-a-fernet-key")
+    with pytest.raises(config.ConfigError, match="Fernet"):
+        config.ProductionConfig().validate()
