@@ -46,6 +46,10 @@ class Config:
     META_GRAPH_URL = "https://graph.facebook.com"
     META_API_VERSION = "v26.0"
     META_APP_SECRET: str | None = None
+    META_TIMEOUT = 60.0
+    META_POLL_INTERVAL = 5.0  # seconds between async report status polls
+    META_PAGE_SIZE = 500
+    SYNC_STALE_SECONDS = 150  # a started sync whose worker stopped beating this long is dead
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
@@ -81,6 +85,10 @@ class Config:
         self.META_GRAPH_URL = _env("META_GRAPH_URL", self.META_GRAPH_URL)
         self.META_API_VERSION = _env("META_API_VERSION", self.META_API_VERSION)
         self.META_APP_SECRET = _env("META_APP_SECRET", self.META_APP_SECRET)
+        self.META_TIMEOUT = float(_env("META_TIMEOUT", str(self.META_TIMEOUT)))
+        self.META_POLL_INTERVAL = float(_env("META_POLL_INTERVAL", str(self.META_POLL_INTERVAL)))
+        self.META_PAGE_SIZE = int(_env("META_PAGE_SIZE", str(self.META_PAGE_SIZE)))
+        self.SYNC_STALE_SECONDS = int(_env("SYNC_STALE_SECONDS", str(self.SYNC_STALE_SECONDS)))
 
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'flightdeck.db'}"

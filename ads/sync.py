@@ -15,8 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from rq import Worker
 from sqlalchemy import select
 
+from ads import meta
 from ads.models import AdAccount, RunStatus, SyncRun
 from ads.services import (
     FactRow,
@@ -40,7 +42,6 @@ ATTRIBUTION_WINDOW_DAYS = 28
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_CAP_SECONDS = 3600
-STALE_AFTER = timedelta(minutes=10)  # a running sync that stopped beating is dead
 CHUNK_DAYS = 92  # one insights request (async when long) per chunk; progress moves per chunk
 
 
@@ -48,8 +49,14 @@ class SyncRefused(RuntimeError):
     """A sync cannot start (no token, account needs re-authorisation...)."""
 
 
-def job_id_for(account_id: int, attempt: int = 0) -> str:
-    return f"sync-account-{account_id}" + (f"-retry-{attempt}" if attempt else "")
+def job_id_for(run: SyncRun, attempt: int = 0) -> str:
+    """Deterministic per run and attempt; one live run per account is enforced by `active_run`.
+
+    A job killed with its worker may be re-queued by RQ's registry cleanup: under its own id it
+    finds its run already final and does nothing, instead of standing in for a newer run.
+    """
+    base = f"sync-account-{run.account_id}-run-{run.id}"
+    return base + (f"-retry-{attempt}" if attempt else "")
 
 
 def default_window(account: AdAccount, today: date | None = None) -> tuple[date, date]:
@@ -77,9 +84,19 @@ def _live(run: SyncRun) -> bool:
     status = job.get_status(refresh=True)
     if status is None or status.value not in ("queued", "started", "scheduled", "deferred"):
         return False
-    if run.status == RunStatus.RUNNING and run.heartbeat_at is not None:
-        return utcnow() - run.heartbeat_at < STALE_AFTER
-    return True
+    if status.value != "started":
+        return True
+    # Started: only as alive as the worker running it (a SIGKILLed worker stops beating).
+    worker = (
+        Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, job.connection)
+        if job.worker_name
+        else None
+    )
+    if worker is None or worker.last_heartbeat is None:
+        return False
+    # The worker beats every 30 s while a job runs; SYNC_STALE_SECONDS without one = dead.
+    stale = current_app.config["SYNC_STALE_SECONDS"]
+    return (datetime.now(UTC) - worker.last_heartbeat).total_seconds() < stale
 
 
 def active_run(account_id: int) -> SyncRun | None:
@@ -94,7 +111,11 @@ def active_run(account_id: int) -> SyncRun | None:
         if live is None and _live(run):
             live = run
             continue
-        # A run nobody works on any more (worker killed): say so, never leave it "running".
+        # A run nobody works on any more (worker killed): say so, never leave it "running",
+        # and drop its dead job so the account's job id is free for the rerun.
+        job = fetch_job(run.job_id) if run.job_id else None
+        if job is not None:
+            job.delete()
         run.status = RunStatus.FAILED.value
         run.error = run.error or "Interrupted: the worker stopped before the sync finished."
         run.finished_at = utcnow()
@@ -128,10 +149,11 @@ def start_sync(
         status=RunStatus.QUEUED.value,
         since=since,
         until=until,
-        job_id=job_id_for(account.id),
         started_by_id=user_id,
     )
     db.session.add(run)
+    db.session.flush()
+    run.job_id = job_id_for(run)
     db.session.commit()
     handle = enqueue(sync_account, run.id, job_id=run.job_id, queue="default", timeout=6 * 3600)
     if handle.inline:
@@ -139,16 +161,15 @@ def start_sync(
     return db.session.get(SyncRun, run.id)
 
 
-def _client(account: AdAccount):
-    from ads import meta
-
+def _client(account: AdAccount) -> meta.MetaClient:
     cfg = current_app.config
     return meta.MetaClient(
         account_token(account),
         graph_url=cfg["META_GRAPH_URL"],
         api_version=cfg["META_API_VERSION"],
         app_secret=cfg.get("META_APP_SECRET"),
-        timeout=cfg.get("META_TIMEOUT", 60),
+        timeout=cfg["META_TIMEOUT"],
+        poll_interval=cfg["META_POLL_INTERVAL"],
     )
 
 
@@ -205,8 +226,6 @@ def sync_account(run_id: int) -> dict[str, Any]:
 
 
 def _sync(run_id: int) -> dict[str, Any]:
-    from ads import meta
-
     run = db.session.get(SyncRun, run_id)
     if run is None or run.is_final:
         return {"skipped": True}
@@ -217,6 +236,7 @@ def _sync(run_id: int) -> dict[str, Any]:
     run.heartbeat_at = utcnow()
     db.session.commit()
     totals = UpsertCounts()
+    client = None
     try:
         client = _client(account)
         info = client.get_account(account.external_id)
@@ -235,7 +255,11 @@ def _sync(run_id: int) -> dict[str, Any]:
         chunks = _chunks(run.since, run.until)
         for index, chunk in enumerate(chunks):
             for page in client.iter_insights(
-                account.external_id, chunk.since, chunk.until, level="ad"
+                account.external_id,
+                chunk.since,
+                chunk.until,
+                level="ad",
+                page_size=current_app.config["META_PAGE_SIZE"],
             ):
                 counts = upsert_facts(account, _fact_rows(account, page.rows, campaigns), run.id)
                 totals.add(counts)
@@ -253,29 +277,39 @@ def _sync(run_id: int) -> dict[str, Any]:
             db.session.commit()
     except meta.TokenInvalid as exc:
         db.session.rollback()
+        _close(client)
         mark_needs_reauth(account, str(exc))
         return _finish(
             run, RunStatus.FAILED, f"Token refused by Meta: {exc}. Reconnect the account."
         )
     except (meta.RateLimited, meta.TransientError) as exc:
         db.session.rollback()
+        _close(client)
         return _retry_later(run, exc)
     except meta.MetaError as exc:
         db.session.rollback()
+        _close(client)
         mark_error(account, str(exc))
         return _finish(run, RunStatus.FAILED, f"Meta refused the request: {exc}")
     except Exception as exc:
         db.session.rollback()
+        _close(client)
         log.exception("sync run %s failed", run_id)
         run = db.session.get(SyncRun, run_id)
         mark_error(account, "Unexpected error during sync; see the sync log.")
         return _finish(run, RunStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}")
+    _close(client)
     account.synced_through = max(account.synced_through or run.until, run.until)
     account.last_synced_at = utcnow()
     if account.status != "active":
         account.status, account.status_reason = "active", ""
     refresh_goals(mapped_campaign_ids(account.id))
     return _finish(run, RunStatus.SUCCEEDED, "")
+
+
+def _close(client: Any) -> None:
+    if client is not None:
+        client.close()
 
 
 def _finish(run: SyncRun, status: RunStatus, error: str) -> dict[str, Any]:
@@ -303,8 +337,6 @@ def backoff_seconds(attempt: int, hinted: float | None) -> int:
 
 
 def _retry_later(run: SyncRun, exc: Exception) -> dict[str, Any]:
-    from ads import meta
-
     kind = "rate limited" if isinstance(exc, meta.RateLimited) else "temporary error"
     if run.attempts >= MAX_ATTEMPTS:
         return _finish(
@@ -317,7 +349,7 @@ def _retry_later(run: SyncRun, exc: Exception) -> dict[str, Any]:
     run.status = RunStatus.RETRYING.value
     run.error = f"Meta {kind}: {exc}. Retrying in {delay} s (attempt {run.attempts + 1})."
     run.next_retry_at = utcnow() + timedelta(seconds=delay)
-    run.job_id = job_id_for(run.account_id, run.attempts)
+    run.job_id = job_id_for(run, run.attempts)
     db.session.commit()
     queue.enqueue_in(
         timedelta(seconds=delay), sync_account, run.id, job_id=run.job_id, job_timeout=6 * 3600

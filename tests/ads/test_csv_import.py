@@ -1,0 +1,631 @@
+"""CSV imports of Google Ads, TikTok Ads and LinkedIn daily campaign exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from ads import csv_import
+from ads.csv_import import RowError, import_csv
+from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact, SyncRun
+from core.extensions import db
+from tests import factories
+
+DATA = Path(__file__).parent / "data"
+
+
+def _run(platform: str, name_or_bytes: str | bytes, **kwargs):
+    if isinstance(name_or_bytes, str):
+        data, filename = (DATA / name_or_bytes).read_bytes(), name_or_bytes
+    else:
+        data, filename = name_or_bytes, kwargs.pop("filename", "upload.csv")
+    result = import_csv(platform, data, filename=filename, **kwargs)
+    db.session.commit()
+    return result
+
+
+def _totals() -> dict[str, int]:
+    row = db.session.execute(
+        select(
+            func.count(SpendFact.id),
+            func.coalesce(func.sum(SpendFact.spend_minor), 0),
+            func.coalesce(func.sum(SpendFact.impressions), 0),
+            func.coalesce(func.sum(SpendFact.clicks), 0),
+            func.coalesce(func.sum(SpendFact.conversions), 0),
+            func.coalesce(func.sum(SpendFact.purchases), 0),
+            func.coalesce(func.sum(SpendFact.conversion_value_minor), 0),
+            func.coalesce(func.sum(SpendFact.leads), 0),
+            func.coalesce(func.sum(SpendFact.reach), 0),
+        )
+    ).one()
+    keys = ("facts", "spend", "impr", "clicks", "conv", "purchases", "value", "leads", "reach")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --- the platforms' real export shapes ----------------------------------------------------------
+
+
+def test_google_ads_report_totals_match_the_file_and_total_rows_are_skipped():
+    result = _run("google_ads", "google_ads_campaign_report.csv")
+
+    assert result.status == "succeeded", result.message
+    assert (result.inserted, result.updated, result.unchanged, result.rejected) == (9, 0, 0, 0)
+    assert result.encoding == "utf-8" and result.header_row == 3
+    assert "Skipped 4 total rows" in result.message
+    # Segment rows (Google search + Search partners) are summed into one fact per campaign-day;
+    # fractional conversions are summed first, then rounded once (13.00, 6.33 -> 6, 6.67 -> 7).
+    assert _totals() == {
+        "facts": 9,
+        "spend": 613040,
+        "impr": 128948,
+        "clicks": 3122,
+        "conv": 57,
+        "purchases": 57,
+        "value": 983355,
+        "leads": 0,
+        "reach": 0,
+    }
+    brand = db.session.scalar(
+        select(SpendFact).where(
+            SpendFact.object_id == "20512345601", SpendFact.day == date(2026, 3, 1)
+        )
+    )
+    assert (brand.spend_minor, brand.impressions, brand.clicks, brand.conversions) == (
+        125000,
+        13000,
+        460,
+        13,
+    )
+    assert (brand.level, brand.attribution_setting, brand.currency) == ("campaign", "", "EUR")
+    account = db.session.scalar(select(AdAccount))
+    assert (account.platform, account.external_id, account.name, account.currency) == (
+        "google_ads",
+        "123-456-7890",
+        "Stride EU",
+        "EUR",
+    )
+    names = db.session.scalars(select(PlatformCampaign.name).order_by(PlatformCampaign.name))
+    assert list(names) == ["Brand Search DE", "Display Remarketing", "Generic Running Shoes"]
+    run = db.session.get(SyncRun, result.run_id)
+    assert (run.kind, run.status, run.source_name) == (
+        "csv_import",
+        "succeeded",
+        "google_ads_campaign_report.csv",
+    )
+    assert (run.rows_inserted, run.rows_rejected, run.account_id) == (9, 0, account.id)
+    assert (run.since, run.until) == (date(2026, 3, 1), date(2026, 3, 3))
+    assert run.finished_at is not None
+    assert run.details["encoding"] == "utf-8" and run.details["header_row"] == 3
+    assert run.details["platform"] == "google_ads" and run.details["errors"] == []
+    assert run.details["skipped_total_rows"] == [15, 16, 17, 18]
+
+
+def test_reimporting_the_same_file_changes_nothing():
+    first = _run("google_ads", "google_ads_campaign_report.csv")
+    before = _totals()
+    second = _run("google_ads", "google_ads_campaign_report.csv")
+
+    assert (first.inserted, second.inserted, second.updated, second.unchanged) == (9, 0, 0, 9)
+    assert _totals() == before
+    assert _count(AdAccount) == 1 and _count(PlatformCampaign) == 3
+    assert _count(Restatement) == 0
+    assert db.session.get(SyncRun, second.run_id).rows_unchanged == 9
+
+
+def test_a_changed_reexport_updates_only_the_changed_rows():
+    _run("google_ads", "google_ads_campaign_report.csv")
+    text = (DATA / "google_ads_campaign_report.csv").read_text()
+    changed = text.replace('"1,101.00","11,020"', '"1,111.00","11,020"')
+    assert changed != text
+
+    result = _run("google_ads", changed.encode())
+
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 8)
+    assert _totals()["spend"] == 613040 + 1000
+    restated = db.session.scalars(select(Restatement)).all()
+    assert [(r.field, r.old_value, r.new_value, r.day) for r in restated] == [
+        ("spend_minor", 111001, 112001, date(2026, 3, 2))
+    ]
+
+
+def test_google_ads_excel_csv_is_utf16_with_tabs_and_weekday_dates():
+    result = _run("google_ads", "google_ads_excel_utf16.csv")
+
+    assert result.status == "succeeded", result.message
+    assert result.encoding == "utf-16-le" and result.header_row == 3
+    assert (result.inserted, result.rejected) == (4, 0)
+    # 22.50 and 23.50 conversions round half-even: 22 and 24.
+    assert _totals() == {
+        "facts": 4,
+        "spend": 363850,
+        "impr": 186666,
+        "clicks": 2374,
+        "conv": 55,
+        "purchases": 55,
+        "value": 728480,
+        "leads": 0,
+        "reach": 0,
+    }
+    assert set(db.session.scalars(select(SpendFact.day))) == {date(2026, 3, 1), date(2026, 3, 2)}
+    account = db.session.scalar(select(AdAccount))
+    assert (account.external_id, account.name) == ("987-654-3210", "Stride AT")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-be", "utf-16-le"])
+def test_utf16_without_or_with_other_byte_order_is_read(encoding):
+    text = (DATA / "google_ads_campaign_report.csv").read_text()
+    data = ("\ufeff" + text).encode(encoding) if encoding == "utf-16-be" else text.encode(encoding)
+
+    result = _run("google_ads", data)
+
+    assert result.encoding == encoding and result.inserted == 9
+    assert _totals()["spend"] == 613040
+
+
+def test_tiktok_export_with_bom_dashes_and_total_row():
+    result = _run("tiktok_ads", "tiktok_campaign_daily.csv")
+
+    assert result.status == "succeeded", result.message
+    assert result.encoding == "utf-8-sig" and result.header_row == 1
+    assert "Skipped 1 total row" in result.message
+    assert _totals() == {
+        "facts": 5,
+        "spend": 173243,
+        "impr": 248435,
+        "clicks": 3959,
+        "conv": 90,
+        "purchases": 90,
+        "value": 712048,
+        "leads": 0,
+        "reach": 180513,
+    }
+    account = db.session.scalar(select(AdAccount))
+    assert (account.external_id, account.currency) == ("tiktok_ads-default", "USD")
+    pc = db.session.scalar(
+        select(PlatformCampaign).where(PlatformCampaign.external_id == "1790001234567890001")
+    )
+    # The latest day's name and status win.
+    assert (pc.name, pc.status) == ("AirRun Launch - Spark Ads", "Not delivering")
+
+
+def test_tiktok_account_id_argument_is_used_when_the_file_has_no_account_column():
+    result = _run("tiktok_ads", "tiktok_campaign_daily.csv", account_id="7012345678901234567")
+
+    assert result.inserted == 5
+    assert db.session.scalar(select(AdAccount.external_id)) == "7012345678901234567"
+
+
+def test_linkedin_export_metadata_lines_and_us_dates():
+    result = _run("linkedin_ads", "linkedin_campaign_performance.csv")
+
+    assert result.status == "succeeded", result.message
+    assert result.header_row == 7
+    assert _totals() == {
+        "facts": 5,
+        "spend": 167650,
+        "impr": 67335,
+        "clicks": 560,
+        "conv": 17,
+        "purchases": 17,
+        "value": 252000,
+        "leads": 24,
+        "reach": 0,
+    }
+    # 3/12/2026 is the 12th of March (M/D/YYYY), not the 3rd of December.
+    days = set(db.session.scalars(select(SpendFact.day)))
+    assert days == {date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 12)}
+    account = db.session.scalar(select(AdAccount))
+    # "Account: 50999999" above the header names the account.
+    assert (account.external_id, account.name, account.currency) == (
+        "50999999",
+        "Stride Ltd",
+        "GBP",
+    )
+
+
+def test_semicolon_decimal_comma_cp1252_export():
+    result = _run("google_ads", "google_ads_semicolon_cp1252.csv")
+
+    assert result.status == "succeeded", result.message
+    assert result.encoding == "cp1252"
+    totals = _totals()
+    # "1.234,56 €" + "99,9 €"; "12.345" impressions is twelve thousand; 12,5 + 1 conversions.
+    assert (totals["spend"], totals["impr"], totals["conv"], totals["value"]) == (
+        133446,
+        13345,
+        13,
+        234567,
+    )
+    name = db.session.scalar(select(PlatformCampaign.name))
+    assert name == "Markenkampagne München"
+    assert set(db.session.scalars(select(SpendFact.day))) == {date(2026, 3, 1), date(2026, 3, 2)}
+
+
+def test_jpy_amounts_have_no_decimals():
+    result = _run("tiktok_ads", "tiktok_jpy.csv")
+
+    assert result.status == "succeeded", result.message
+    totals = _totals()
+    assert (totals["spend"], totals["value"]) == (12345 + 9876, 250000 + 180500)
+    assert set(db.session.scalars(select(SpendFact.currency))) == {"JPY"}
+    assert db.session.scalar(select(PlatformCampaign.name)) == "春のセール"
+
+
+# --- bad rows -----------------------------------------------------------------------------------
+
+
+def test_bad_rows_are_listed_and_good_rows_kept():
+    result = _run("google_ads", "google_ads_bad_rows.csv")
+
+    assert result.status == "partial"
+    assert (result.inserted, result.rejected) == (2, 5)
+    assert result.errors == [
+        RowError(5, "Day", "'2026-02-30' is not a date"),
+        RowError(6, "Cost", "'12.3x' is not a number"),
+        RowError(7, "Cost", "negative spend (-5.00)"),
+        RowError(8, "Campaign ID", "the campaign id is missing"),
+        RowError(9, "Currency code", "'XYZ' is not an ISO 4217 currency code"),
+    ]
+    assert "5 rows rejected" in result.message
+    assert (_totals()["facts"], _totals()["spend"]) == (2, 30000)
+    run = db.session.get(SyncRun, result.run_id)
+    assert (run.status, run.rows_rejected, run.rows_inserted) == ("partial", 5, 2)
+    assert run.details["errors"][0] == {
+        "row": 5,
+        "column": "Day",
+        "problem": result.errors[0].problem,
+    }
+    assert run.details["error_count"] == 5
+
+
+def test_every_problem_of_a_row_is_reported_with_its_column():
+    data = (
+        b"Date,Campaign name,Campaign ID,Currency,Cost,Impressions,Clicks\n"
+        b"yesterday,X,1,USD,abc,-4,1.5\n"
+        b"2026-03-01,Y,2.05123E+10,USD,1.00,1,1\n"
+    )
+
+    result = _run("tiktok_ads", data)
+
+    assert result.status == "failed" and result.rejected == 2
+    assert [(e.row, e.column) for e in result.errors] == [
+        (2, "Date"),
+        (2, "Cost"),
+        (2, "Impressions"),
+        (2, "Clicks"),
+        (3, "Campaign ID"),
+    ]
+    assert "scientific notation" in result.errors[-1].problem
+    assert "Nothing imported" in result.message
+    assert _count(SpendFact) == 0 and _count(AdAccount) == 0
+
+
+def test_missing_currency_is_a_row_error_unless_the_caller_gives_one():
+    data = (
+        b"Date,Campaign name,Campaign ID,Cost,Impressions,Clicks\n"
+        b"2026-03-01,Evergreen,111,10.50,100,3\n"
+        b"2026-03-02,Evergreen,111,11.50,110,4\n"
+    )
+
+    refused = _run("tiktok_ads", data)
+    assert refused.rejected == 2 and _count(SpendFact) == 0
+    assert refused.errors[0].column == "Currency" and "no currency" in refused.errors[0].problem
+
+    accepted = _run("tiktok_ads", data, currency="eur")
+    assert accepted.inserted == 2 and _totals()["spend"] == 2200
+    assert db.session.scalar(select(AdAccount.currency)) == "EUR"
+
+
+def test_rows_in_another_currency_than_the_account_are_rejected():
+    _run("tiktok_ads", "tiktok_campaign_daily.csv")  # creates the default account in USD
+
+    result = _run("tiktok_ads", "tiktok_jpy.csv")
+
+    assert result.rejected == 2 and result.inserted == 0
+    assert "reports in USD" in result.errors[0].problem
+    assert set(db.session.scalars(select(SpendFact.currency))) == {"USD"}
+
+
+def test_row_report_is_capped_but_counted():
+    lines = ["Date,Campaign name,Campaign ID,Currency,Cost"]
+    lines += [f"2026-03-01,C{n},{n},USD,bad" for n in range(1500)]
+    lines += ["2026-03-01,Good,99999,USD,1.00"]
+
+    result = _run("tiktok_ads", "\n".join(lines).encode())
+
+    assert (result.rejected, result.inserted, result.error_count) == (1500, 1, 1500)
+    assert len(result.errors) == 1000
+    run = db.session.get(SyncRun, result.run_id)
+    assert len(run.details["errors"]) == 1000 and run.details["error_count"] == 1500
+
+
+# --- file-level problems ------------------------------------------------------------------------
+
+
+def _xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["Day", "Campaign", "Cost"])
+    book.active.append(["2026-03-01", "Brand", 12.5])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("platform", "data", "expected"),
+    [
+        ("google_ads", "empty.csv", "The file is empty"),
+        ("google_ads", b"\r\n \r\n", "The file is empty"),
+        ("google_ads", "google_ads_header_only.csv", "has a header row (line 1) but no data rows"),
+        ("google_ads", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), "PNG image"),
+        ("google_ads", _xlsx(), "Excel workbook"),
+        ("google_ads", bytes(range(256)) * 20, "not a text CSV"),
+        ("google_ads", b"just some notes\nnothing tabular here\n", "No Google Ads header row"),
+        ("tiktok_ads", "google_ads_campaign_report.csv", "looks like a Google Ads export"),
+        ("google_ads", "tiktok_campaign_daily.csv", "looks like a TikTok Ads export"),
+        ("google_ads", "linkedin_campaign_performance.csv", "looks like a LinkedIn Ads export"),
+        (
+            "tiktok_ads",
+            b"Reporting starts,Reporting ends,Campaign name,Amount spent (EUR)\n",
+            "Meta Ads export",
+        ),
+        (
+            "google_ads",
+            b"Campaign report\nCampaign,Campaign ID,Cost\nBrand,1,2.00\n",
+            "no date column",
+        ),
+        ("google_ads", b"Day,Cost,Clicks\n2026-03-01,1.00,2\n", "no campaign column"),
+        ("meta_ads", "google_ads_campaign_report.csv", "Unknown platform"),
+    ],
+)
+def test_file_level_problems_store_nothing_but_the_failed_run(platform, data, expected):
+    result = _run(platform, data)
+
+    assert result.status == "failed"
+    assert expected in result.message
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 0)
+    assert _count(SpendFact) == 0 and _count(AdAccount) == 0 and _count(PlatformCampaign) == 0
+    run = db.session.get(SyncRun, result.run_id)
+    assert (run.status, run.error) == ("failed", result.message)
+    assert run.finished_at is not None and _count(SyncRun) == 1
+
+
+def test_bad_arguments_are_file_level_messages():
+    assert "ISO 4217" in _run("tiktok_ads", "tiktok_campaign_daily.csv", currency="EURO").message
+    assert "longer than 64" in _run("google_ads", "empty.csv", account_id="x" * 65).message
+    assert _count(SpendFact) == 0
+
+
+def test_a_database_failure_rolls_back_every_row(monkeypatch):
+    calls = []
+    real = csv_import.upsert_facts
+
+    def failing(account, rows, run_id):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise OperationalError("INSERT INTO spend_facts", {}, Exception("disk full"))
+        return real(account, rows, run_id)
+
+    monkeypatch.setattr(csv_import, "upsert_facts", failing)
+    lines = ["Date,Campaign name,Campaign ID,Currency,Cost"]
+    start = date(2025, 1, 1)
+    lines += [
+        f"{start + timedelta(days=d)},C{c},{c},USD,1.00" for c in range(3) for d in range(500)
+    ]
+
+    result = _run("tiktok_ads", "\n".join(lines).encode())
+
+    assert calls == [1000, 500]
+    assert result.status == "failed" and "nothing from the file was stored" in result.message
+    assert _count(SpendFact) == 0 and _count(AdAccount) == 0 and _count(PlatformCampaign) == 0
+    assert db.session.scalar(select(SyncRun.status)) == "failed"
+
+
+# --- mapping, entry points, scale ---------------------------------------------------------------
+
+
+def test_tagged_platform_campaign_maps_to_the_flightdeck_campaign():
+    campaign = factories.CampaignFactory(name="Spring Sale 2026")
+    db.session.commit()
+    data = (
+        "Date,Campaign name,Campaign ID,Currency,Cost\n"
+        f"2026-03-01,Spring Sale [FD-{campaign.id}],555,EUR,10.00\n"
+        "2026-03-01,spring sale 2026,556,EUR,5.00\n"
+        "2026-03-01,Unrelated,557,EUR,1.00\n"
+    ).encode()
+
+    _run("tiktok_ads", data)
+
+    mapped = {
+        pc.external_id: (pc.campaign_id, pc.mapping_source)
+        for pc in db.session.scalars(select(PlatformCampaign))
+    }
+    assert mapped == {
+        "555": (campaign.id, "tag"),
+        "556": (campaign.id, "name"),
+        "557": (None, "none"),
+    }
+
+
+def test_campaign_name_is_the_object_id_when_there_is_no_id_column():
+    long_name = "Always-on prospecting " * 5
+    data = (
+        "Day,Campaign,Currency code,Cost\n"
+        '"Mar 1, 2026",Brand,EUR,1.00\n'
+        f'"Mar 1, 2026","{long_name}",EUR,2.00\n'
+    ).encode()
+
+    result = _run("google_ads", data)
+    again = _run("google_ads", data)
+
+    assert (result.inserted, again.unchanged) == (2, 2)
+    ids = sorted(db.session.scalars(select(SpendFact.object_id)), key=len)
+    assert ids[0] == "Brand" and len(ids[1]) == 64
+    assert (
+        db.session.scalar(
+            select(PlatformCampaign.name).where(PlatformCampaign.external_id == ids[1])
+        )
+        == long_name.strip()
+    )
+
+
+def test_line_numbers_count_lines_inside_quoted_cells():
+    data = (
+        b"Date,Campaign name,Campaign ID,Currency,Cost\n"
+        b'2026-03-01,"Two\nlines",1,USD,1.00\n'
+        b"2026-03-01,Broken,2,USD,x\n"
+    )
+
+    result = _run("tiktok_ads", data)
+
+    assert [(e.row, e.column) for e in result.errors] == [(4, "Cost")]
+
+
+def test_cli_import(app):
+    runner = app.test_cli_runner()
+    path = str(DATA / "google_ads_campaign_report.csv")
+
+    first = runner.invoke(args=["ads", "import-csv", "--platform", "google_ads", path])
+    again = runner.invoke(args=["ads", "import-csv", "--platform", "google_ads", path])
+
+    assert first.exit_code == 0, first.output
+    assert "9 new, 0 updated, 0 unchanged, 0 rejected" in first.output
+    assert "0 new, 0 updated, 9 unchanged, 0 rejected" in again.output
+    assert _count(SpendFact) == 9
+
+
+def test_upload_page_reports_rows_and_never_500s(client, login_as):
+    login_as("marketer")
+    good = client.post(
+        "/ads/import",
+        data={
+            "platform": "linkedin_ads",
+            "file": (io.BytesIO((DATA / "google_ads_bad_rows.csv").read_bytes()), "bad.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert good.status_code == 200
+    assert "looks like a Google Ads export" in good.get_data(as_text=True)
+
+    partial = client.post(
+        "/ads/import",
+        data={
+            "platform": "google_ads",
+            "file": (io.BytesIO((DATA / "google_ads_bad_rows.csv").read_bytes()), "bad.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = partial.get_data(as_text=True)
+    assert partial.status_code == 200
+    assert "5 rows rejected" in page
+    assert "negative spend (-5.00)" in page
+    assert _count(SpendFact) == 2
+
+
+def test_fifty_thousand_rows_import_quickly():
+    campaigns, days = 100, 500
+    start = date(2024, 1, 1)
+    out = io.StringIO()
+    out.write('Campaign report\n"January 1, 2024 - May 14, 2025"\n')
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Day", "Campaign", "Campaign ID", "Currency code", "Cost", "Impr.", "Clicks"])
+    expected = 0
+    for c in range(campaigns):
+        for d in range(days):
+            cents = 100_000 + c * 1000 + d
+            expected += cents
+            spend = f"{Decimal(cents) / 100:,.2f}"
+            writer.writerow(
+                [start + timedelta(days=d), f"Campaign {c}", 9_000_000 + c, "EUR", spend, 1000, 9]
+            )
+    writer.writerow(["Total: Account", "--", "--", "EUR", "--", "--", "--"])
+    data = out.getvalue().encode()
+
+    began = time.perf_counter()
+    result = _run("google_ads", data)
+    elapsed = time.perf_counter() - began
+
+    assert (result.inserted, result.rejected) == (50_000, 0), result.message
+    assert _totals()["spend"] == expected
+    assert elapsed < 60, f"50,000 rows took {elapsed:.1f} s"
+
+
+# --- cell parsing (no database) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimal_comma", "expected"),
+    [
+        ("1234", False, "1234"),
+        ("1,234.56", False, "1234.56"),
+        ("1.234,56", False, "1234.56"),
+        ("1.234,56 €", True, "1234.56"),
+        ("12,5", False, "12.5"),
+        ("1,234", True, "1.234"),
+        ("12.345", True, "12345"),
+        ("$1,234.56", False, "1234.56"),
+        ("USD 12.00", False, "12.00"),
+        ("¥12,345", False, "12345"),
+        ("12,50 zł", True, "12.50"),
+        ("3.45%", False, "3.45"),
+        ("--", False, "0"),
+        (" --", False, "0"),
+        ("-", False, "0"),
+        ("", False, "0"),
+        ("(12.00)", False, "-12.00"),
+        ("-$5.00", False, "-5.00"),
+        ("1 234,50", True, "1234.50"),
+        ("1\u00a0234.50", False, "1234.50"),
+    ],
+)
+def test_numbers(raw, decimal_comma, expected):
+    assert csv_import._number(raw, decimal_comma) == Decimal(expected)
+
+
+@pytest.mark.parametrize("raw", ["12.3x", "abc", "1.5E+3", "1,2,3", "--5", "12..5"])
+def test_not_numbers(raw):
+    with pytest.raises(ValueError, match="is not a number"):
+        csv_import._number(raw, False)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-03-01",
+        "2026/03/01",
+        "20260301",
+        "Sun, Mar 1, 2026",
+        "Mar 1, 2026",
+        "March 1, 2026",
+        "Sunday, March 1, 2026",
+        "1 Mar 2026",
+        "01-Mar-2026",
+        "3/1/2026",
+        "3/1/2026 12:00 AM",
+        "2026-03-01 00:00:00",
+        "2026-03-01T00:00:00Z",
+        "01.03.2026",
+    ],
+)
+def test_dates(raw):
+    assert csv_import._date(raw, day_first=False) == date(2026, 3, 1)
+
+
+def test_day_first_is_decided_per_file():
+    assert csv_import._day_first(["1/3/2026", "13/3/2026"]) is True
+    assert csv_import._day_first(["3/1/2026", "3/13/2026"]) is False
+    assert csv_import._day_first(["3/1/2026", "3/2/2026"]) is False  # US exports by default
+    assert csv_import._date("13/3/2026", day_first=True) == date(2026, 3, 13)
