@@ -25,13 +25,23 @@ $(VENV)/.dev: requirements-dev.lock | $(BIN)/python
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-# The demo: SQLite under instance/, jobs inline (no REDIS_URL), demo users seeded.
+# The demo: SQLite under instance/, jobs inline (no REDIS_URL), the Graph API sandbox standing
+# in for Meta on 127.0.0.1:$(SANDBOX_PORT), demo users and data seeded (a real sync included).
+SANDBOX_PORT ?= 8765
 run: install
+	@mkdir -p instance
 	$(FLASK) db upgrade
-	$(FLASK) demo seed
-	@echo ""
-	@echo "Flightdeck is starting on http://127.0.0.1:5000 — sign in with a login above."
-	REDIS_URL= $(FLASK) run --host 127.0.0.1 --port 5000
+	@set -e; \
+	$(FLASK) ads sandbox --port $(SANDBOX_PORT) > instance/sandbox.log 2>&1 & sandbox=$$!; \
+	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	export META_GRAPH_URL=http://127.0.0.1:$(SANDBOX_PORT) REDIS_URL= ; \
+	for i in $$(seq 50); do \
+	  $(BIN)/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$(SANDBOX_PORT)/__sandbox/stats', timeout=1)" 2>/dev/null && break; sleep 0.2; \
+	done; \
+	$(FLASK) demo seed; \
+	echo ""; \
+	echo "Flightdeck is starting on http://127.0.0.1:5000 — sign in with a login above."; \
+	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # The whole suite on PostgreSQL (production) and on SQLite (the embedded default).
 test: install-dev lint test-postgres test-sqlite

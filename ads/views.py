@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ads import services, sync
 from ads.forms import ConnectMetaForm, CsvImportForm, MappingForm, SyncForm
 from ads.models import AdAccount, PlatformCampaign, SpendFact, SyncRun
+from analytics.services import refresh_goals
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
 from core.money import Money
@@ -147,6 +148,7 @@ def map_campaign(pc_id: int):
     pc = get_for(PlatformCampaign, pc_id, "ads.map")
     form = MappingForm()
     choice = (form.campaign_id.data or "").strip()
+    before = pc.campaign_id
     try:
         if choice == "":
             services.map_manually(pc, None)
@@ -160,6 +162,8 @@ def map_campaign(pc_id: int):
         db.session.rollback()
         flash(str(exc), "error")
     else:
+        # Goal progress follows the spend to its new campaign at once, not at the next sync.
+        refresh_goals([before, pc.campaign_id])
         db.session.commit()
         flash(f"“{pc.name}” mapping saved.", "success")
     return redirect(url_for("ads.account", account_id=pc.account_id))

@@ -35,6 +35,7 @@ def demo_users() -> dict[Role, User]:
 
 
 def seed() -> dict[str, int]:
+    from ads.demo import seed_ads
     from budgets.demo import seed_budgets
     from campaigns.demo import seed_campaigns
     from influencers.demo import seed_influencers
@@ -42,7 +43,13 @@ def seed() -> dict[str, int]:
     users = demo_users()
     summary = {"users": len(users)}
     summary.update(seed_campaigns(users))
+    summary.update(seed_ads(users))
     # Budgets first: influencer contracts must fit inside approved influencer allocations.
     summary.update(seed_budgets(users))
     summary.update(seed_influencers(users))
+    # Goal progress from everything the seeders stored (synced and budget-side spend alike).
+    from analytics.services import refresh_goals
+    from campaigns.models import Campaign
+
+    refresh_goals(db.session.scalars(select(Campaign.id)).all())
     return summary

@@ -145,11 +145,13 @@ def fault_error(kind: str, options: Mapping[str, Any]) -> GraphError:
             subcode=int(options.get("subcode", 463)),
         )
     if kind == "too_much_data":
+        # Meta sends it as 100/1487534, and sometimes as a bare code 1 with HTTP 500.
+        code = int(options.get("code", 100))
         return GraphError(
             "Please reduce the amount of data you're asking for, then retry your request",
-            100,
-            subcode=1487534,
-            status=int(options.get("status", 400)),
+            code,
+            subcode=1487534 if code == 100 else None,
+            status=int(options.get("status", 400 if code == 100 else 500)),
         )
     raise ValueError(f"{kind} is not an error fault")
 

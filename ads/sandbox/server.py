@@ -13,6 +13,7 @@ Test hooks live under /__sandbox/: truth, faults (GET/POST/DELETE), stats (GET/D
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -45,6 +46,7 @@ from ads.sandbox.insights import (
 )
 from ads.sandbox.state import ReportRun, SandboxState
 
+_SECRET_PARAMS = re.compile(r"\b(access_token|appsecret_proof)=[^&\s]*")
 Handler = Callable[[SandboxState, AccountSpec, "ReportRun | None", dict[str, str], str], Any]
 
 
@@ -281,6 +283,18 @@ _HANDLERS: dict[str, Handler] = {
 # -- serving --------------------------------------------------------------------------------------
 
 
+class _RedactingHandler(WSGIRequestHandler):
+    """Logs requests like werkzeug does, without the access token or appsecret_proof."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path
+        self.path = _SECRET_PARAMS.sub(r"\1=[redacted]", path)
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = path
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -313,7 +327,7 @@ def serve_sandbox(
 ) -> Iterator[RunningSandbox]:
     """Serve the sandbox on a background thread (port 0: a free one) until the block ends."""
     app = create_sandbox_app(data, faults=faults)
-    handler = _QuietHandler if quiet else WSGIRequestHandler
+    handler = _QuietHandler if quiet else _RedactingHandler
     server = make_server(host, port, app, threaded=True, request_handler=handler)
     thread = threading.Thread(target=server.serve_forever, name="graph-sandbox", daemon=True)
     thread.start()
@@ -339,7 +353,7 @@ def run_sandbox(
     restate_days, tokens, app_secret, async_polls.
     """
     app = create_sandbox_app(SandboxData(seed=seed, **sizes), faults=faults)
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=_RedactingHandler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

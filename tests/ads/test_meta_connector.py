@@ -212,6 +212,7 @@ FAULTS = [
     ),
     ({"token_expired": True}, TokenInvalid, 190, 463, None),
     ({"too_much_data": True}, TooMuchData, 100, 1487534, None),
+    ({"too_much_data": {"code": 1}}, TooMuchData, 1, None, None),  # not a mere transient 1
 ]
 
 

@@ -250,13 +250,13 @@ def test_fail_on_page_fails_mid_read_only(sandbox, graph):
 
 
 def test_slow_fault_delays_the_answer(sandbox, graph):
-    sandbox.state.set_faults({"slow": {"seconds": 0.3}})
+    sandbox.state.set_faults({"slow": {"seconds": 0.6}})
     started = time.monotonic()
     assert graph("act_1001").status_code == 200
-    assert time.monotonic() - started >= 0.3
+    assert time.monotonic() - started >= 0.6
     started = time.monotonic()
-    graph("act_1001")
-    assert time.monotonic() - started < 0.3
+    graph("act_1001")  # the fault was for one request only
+    assert time.monotonic() - started < 0.6
 
 
 def test_report_run_progresses_then_serves_the_rows(sandbox, graph):
