@@ -10,12 +10,13 @@ from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from config import BASE_DIR, Config, config_from_env
 from core.extensions import csrf, db, login_manager, migrate
 from core.money import Money
-from core.security import register_security_headers
+from core.security import register_input_guards, register_security_headers
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -38,6 +39,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     register_security_headers(app)
+    register_input_guards(app)
     return app
 
 
@@ -135,6 +137,17 @@ def register_errorhandlers(app: Flask) -> None:
         }
         code = exc.code or 500
         return render_error(code, titles.get(code, exc.name), messages.get(code, exc.description))
+
+    @app.errorhandler(IntegrityError)
+    def conflict(exc: IntegrityError):
+        # Two people saving the same thing at once: the database kept the first.
+        db.session.rollback()
+        app.logger.warning("integrity conflict on %s %s", request.method, request.path)
+        return render_error(
+            409,
+            "Changed by someone else",
+            "Someone saved a conflicting change at the same moment. Reload and try again.",
+        )
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

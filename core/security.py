@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -15,6 +15,17 @@ CSP = (
 )
 
 NO_STORE_PREFIXES = ("/budgets", "/finance", "/admin", "/exports")
+
+
+def register_input_guards(app: Flask) -> None:
+    """Refuse NUL characters anywhere in the query or form: PostgreSQL text cannot hold them,
+    so they would otherwise surface as a database error instead of a message."""
+
+    @app.before_request
+    def refuse_nul():
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in v for v in values) or "\x00" in request.path:
+            abort(400, description="The request contains an invisible NUL character; remove it.")
 
 
 def register_security_headers(app: Flask) -> None:

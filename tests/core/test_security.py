@@ -353,15 +353,23 @@ def crashing_app(database_url: str) -> Iterator[Flask]:
     dispose(application)
 
 
-@pytest.mark.parametrize("path", ["/boom", "/boom-db"])
-def test_unexpected_error_gives_a_plain_500_page_and_saves_nothing(crashing_app, users, path):
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/boom", 500, "nothing was saved"),
+        # A unique-key clash is a conflict to retry, not a crash.
+        ("/boom-db", 409, "Someone saved a conflicting change"),
+    ],
+)
+def test_unexpected_error_gives_a_plain_page_and_saves_nothing(
+    crashing_app, users, path, status, message
+):
     client = crashing_app.test_client()
     login(client, users["viewer"])
     response = client.get(path)
-    assert response.status_code == 500
+    assert response.status_code == status
     text = response.get_data(as_text=True)
-    assert "Something went wrong" in text
-    assert "nothing was saved" in text
+    assert message in text
     assert 'class="brand"' in text and "Viewer Tester" in text  # the layout, signed in
     leaks = (
         "Traceback",
@@ -436,3 +444,12 @@ def test_production_refuses_an_invalid_encryption_key(monkeypatch):
     monkeypatch.setenv("FLIGHTDECK_ENCRYPTION_KEY", "not-a-fernet-key")
     with pytest.raises(config.ConfigError, match="Fernet"):
         config.ProductionConfig().validate()
+
+
+def test_nul_characters_get_a_message_not_a_500(client, login_as):
+    login_as("marketer")
+    response = client.get("/campaigns/?q=abc%00def")
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    posted = client.post("/campaigns/new", data={"name": "Bad\x00name"})
+    assert posted.status_code == 400
