@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config, config_from_env
 from core.extensions import csrf, db, login_manager, migrate
@@ -30,6 +31,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_object(config)
+    # Ids in URLs fit the database's INTEGER: a larger number is simply not found (404).
+    app.url_map.converters["int"] = BoundedInt
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     register_logging(app)
@@ -41,6 +44,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_security_headers(app)
     register_input_guards(app)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_logging(app: Flask) -> None:

@@ -83,10 +83,13 @@ def worker(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
 
 
 def register(app: Flask) -> None:
+    import budgets.cli  # noqa: F401 - adds `export budgets` to export_cli
     from ads.cli import ads_cli, export_cli
+    from influencers.cli import influencers_cli
 
     app.cli.add_command(ads_cli)
     app.cli.add_command(export_cli)
+    app.cli.add_command(influencers_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(worker)

@@ -37,8 +37,30 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "performance.view": EVERYONE,
     "performance.export": frozenset({A, M, F}),
     # --- budgets (budgets issue owns this block) ---
+    # Everyone may open budgets; budgets/rules.py narrows which lines each role sees.
+    "budget.view": EVERYONE,
+    "budget.manage": frozenset({F}),  # create and edit budgets, thresholds, close a period
+    "budget.request": frozenset({M, F}),  # allocation lines, phasing, reallocation requests
+    "budget.approve": frozenset({F}),  # decide lines and reallocations (never one's own)
+    "budget.export": frozenset({A, F}),
+    "finance.view": frozenset({A, F, V}),  # the finance dashboard
+    "fx.view": frozenset({A, M, F, V}),
+    "fx.manage": frozenset({F}),
     # --- end budgets ---
     # --- influencers (influencers issue owns this block) ---
+    # Coordinators own roster, partnerships, deliverables and payments; marketers approve
+    # content and read everything; finance reads and sees payments; viewers read.
+    "influencer.view": EVERYONE,
+    "influencer.edit": frozenset({A, C}),
+    "influencer.import": frozenset({A, C}),
+    "partnership.view": EVERYONE,
+    "partnership.edit": frozenset({A, C}),
+    "deliverable.edit": frozenset({A, C}),
+    # Taking a deliverable step; which step each role may take is checked per step.
+    "deliverable.step": frozenset({A, M, C}),
+    "payment.view": frozenset({A, M, F, C}),
+    "payment.manage": frozenset({A, C}),
+    "orders.import": frozenset({A, C}),
     # --- end influencers ---
 }
 

@@ -23,7 +23,7 @@ def register_input_guards(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul():
-        values = [*request.args.values(), *request.form.values()]
+        values = [v for _, vs in (*request.args.lists(), *request.form.lists()) for v in vs]
         if any("\x00" in v for v in values) or "\x00" in request.path:
             abort(400, description="The request contains an invisible NUL character; remove it.")
 

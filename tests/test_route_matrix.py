@@ -124,22 +124,60 @@ def sample(users):
     }
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
-def test_route_status_for_role(app, users, sample, endpoint, role):
-    expect = EXPECTED[endpoint]
-    client = app.test_client()
-    if role != "anonymous":
-        assert login(client, users[role]).status_code == 302
+REFUSED = {403, 404, 405}
+
+
+def _changes_state(expect: Expect, role: str) -> bool:
+    """A POST the role may make changes data (or ends the session); refusals change nothing."""
+    if expect.method == "GET":
+        return False
+    return role != "anonymous" and expect.statuses[role] not in REFUSED
+
+
+def _check(client, expect: Expect, endpoint: str, role: str, sample: dict) -> str | None:
     path = expect.path.format(**sample)
     response = client.open(path, method=expect.method, data=expect.data)
     response.close()  # static files are streamed from an open file
-    assert response.status_code == expect.statuses[role], (
-        f"{role} {expect.method} {path}: got {response.status_code}, "
-        f"expected {expect.statuses[role]}"
-    )
-    if role == "anonymous" and expect.statuses[role] == LOGIN and endpoint != "auth.login":
-        assert "/login" in response.headers["Location"]
+    wanted = expect.statuses[role]
+    if response.status_code != wanted:
+        got = response.status_code
+        return f"{endpoint}: {role} {expect.method} {path} got {got}, want {wanted}"
+    to_login = "/login" in response.headers.get("Location", "")
+    if role == "anonymous" and wanted == LOGIN and endpoint != "auth.login" and not to_login:
+        return f"{endpoint}: anonymous not sent to the sign-in page"
+    return None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reads_and_refusals_for_role(app, users, sample, role):
+    """Every GET, and every POST the role is refused, on one sign-in (none changes data)."""
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, users[role]).status_code == 302
+    failures = [
+        problem
+        for endpoint, expect in sorted(EXPECTED.items())
+        if not _changes_state(expect, role)
+        and (problem := _check(client, expect, endpoint, role, sample))
+    ]
+    assert not failures, "\n".join(failures)
+
+
+ALLOWED_WRITES = sorted(
+    (endpoint, role)
+    for endpoint, expect in EXPECTED.items()
+    for role in ROLES
+    if _changes_state(expect, role)
+)
+
+
+@pytest.mark.parametrize(("endpoint", "role"), ALLOWED_WRITES)
+def test_allowed_write_for_role(app, users, sample, endpoint, role):
+    """Each POST a role may make, on fresh data and a fresh sign-in."""
+    client = app.test_client()
+    assert login(client, users[role]).status_code == 302
+    problem = _check(client, EXPECTED[endpoint], endpoint, role, sample)
+    assert problem is None, problem
 
 
 def test_other_marketer_cannot_touch_a_campaign(app, users, sample):

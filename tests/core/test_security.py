@@ -453,3 +453,11 @@ def test_nul_characters_get_a_message_not_a_500(client, login_as):
     assert "NUL" in response.get_data(as_text=True)
     posted = client.post("/campaigns/new", data={"name": "Bad\x00name"})
     assert posted.status_code == 400
+
+
+def test_huge_ids_and_pages_are_not_found_not_errors(client, login_as):
+    login_as("admin")
+    assert client.get("/admin/users/99999999999999999999").status_code == 404
+    assert client.get("/campaigns/2147483648").status_code == 404
+    assert client.get("/admin/audit?page=99999999999999999999").status_code == 200
+    assert client.get("/campaigns/?q=a&q=b%00").status_code == 400
