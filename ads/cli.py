@@ -113,7 +113,7 @@ def import_csv_cmd(platform: str, account_id: str | None, currency: str | None, 
         click.echo(f"  row {err.row}, {err.column}: {err.problem}")
     if len(result.errors) > 200:
         click.echo(f"  … and {len(result.errors) - 200} more (see the import log)")
-    if not (result.inserted + result.updated + result.unchanged) and result.rejected == 0:
+    if result.status == "failed":
         sys.exit(1)
 
 

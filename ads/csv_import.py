@@ -424,6 +424,8 @@ def _number(raw: str, decimal_comma: bool) -> Decimal:
     """
     if _DIGITS.fullmatch(raw) or (not decimal_comma and _PLAIN.fullmatch(raw)):
         return Decimal(raw)
+    if not decimal_comma and _DOT_DECIMAL.fullmatch(raw):
+        return Decimal(raw.replace(",", ""))
     cleaned = _clean(raw)
     if cleaned is None:
         return Decimal(0)
@@ -529,6 +531,8 @@ def _decimal_comma(values: list[str], delimiter: str) -> bool:
         is_comma = _COMMA_DECIMAL.fullmatch(cleaned[1]) is not None
         dot += is_dot and not is_comma
         comma += is_comma and not is_dot
+        if comma + dot >= 1000:  # plenty of evidence
+            break
     if comma or dot:
         return comma > dot
     return delimiter == ";"
@@ -595,7 +599,7 @@ def _object_id(name: str) -> str:
     """Campaign name as the object id when the export has no id column (ids are 64 chars max)."""
     if len(name) <= MAX_ID_LENGTH:
         return name
-    return name[:47] + "~" + hashlib.sha1(name.encode()).hexdigest()[:16]  # noqa: S324
+    return name[:47] + "~" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 class _RowReader:
@@ -608,12 +612,18 @@ class _RowReader:
         self.default_account = layout.meta_account or account_id
         self.default_currency = layout.header_currency or currency
         self.currencies = known_currencies()
+        self.amount_fields = [
+            k for k in ("spend", "conversion_value", "conversions") if k in self.cols
+        ]
+        self.count_fields = [
+            k for k in ("impressions", "clicks", "reach", "leads") if k in self.cols
+        ]
 
     def cell(self, cells: list[str], name: str) -> str:
         index = self.cols.get(name)
         if index is None or index >= len(cells):
             return ""
-        return cells[index].strip().replace("\x00", "")
+        return cells[index].strip()
 
     def column(self, name: str) -> str:
         index = self.cols.get(name)
@@ -622,6 +632,8 @@ class _RowReader:
         return self.header[index].strip().lstrip("\ufeff") or COLUMN_LABELS.get(name, name)
 
     def is_total(self, cells: list[str]) -> bool:
+        if not any(c[:8].lstrip()[:5].lower() == "total" for c in cells):
+            return False
         firsts = [c for c in cells if c.strip()][:1]
         for text in (*firsts, *(self.cell(cells, n) for n in ("day", "campaign", "campaign_id"))):
             if text.strip().lower().startswith("total"):
@@ -682,31 +694,36 @@ class _RowReader:
         elif currency not in self.currencies:
             problem("currency", f"'{_short(currency)}' is not an ISO 4217 currency code")
         comma = self.layout.decimal_comma
-        amounts = {}
-        for key in ("spend", "conversion_value", "conversions"):
+        amounts = dict.fromkeys(("spend", "conversion_value", "conversions"), Decimal(0))
+        for key in self.amount_fields:
+            raw = self.cell(cells, key)
             try:
-                amounts[key] = _number(self.cell(cells, key), comma)
+                amount = amounts[key] = _number(raw, comma)
             except ValueError as exc:
                 problem(key, str(exc))
                 continue
-            if amounts[key] < 0:
-                what = "spend" if key == "spend" else "value"
-                problem(key, f"negative {what} ({_short(self.cell(cells, key))})")
-            elif amounts[key] >= MAX_AMOUNT:
-                problem(key, f"{_short(self.cell(cells, key))} is too large")
-        counts = {}
-        for key in ("impressions", "clicks", "reach", "leads"):
+            # Conversions and their value may be negative (Google retracts conversions); spend not.
+            if amount < 0 and key == "spend":
+                problem(key, f"negative spend ({_short(raw)})")
+            elif abs(amount) >= MAX_AMOUNT:
+                problem(key, f"{_short(raw)} is too large")
+        counts = dict.fromkeys(("impressions", "clicks", "reach", "leads"), 0)
+        for key in self.count_fields:
+            raw = self.cell(cells, key)
+            if raw.isdigit() and len(raw) < 19:
+                counts[key] = int(raw)
+                continue
             try:
-                value = _number(self.cell(cells, key), comma)
+                value = _number(raw, comma)
             except ValueError as exc:
                 problem(key, str(exc))
                 continue
             if value != value.to_integral_value():
-                problem(key, f"'{_short(self.cell(cells, key))}' is not a whole number")
+                problem(key, f"'{_short(raw)}' is not a whole number")
             elif value < 0:
-                problem(key, f"negative value ({_short(self.cell(cells, key))})")
+                problem(key, f"negative value ({_short(raw)})")
             elif value > MAX_COUNT:
-                problem(key, f"{_short(self.cell(cells, key))} is too large")
+                problem(key, f"{_short(raw)} is too large")
             else:
                 counts[key] = int(value)
         if problems:

@@ -323,13 +323,16 @@ def upsert_facts(account: AdAccount, rows: Sequence[FactRow], run_id: int | None
                         "sync_run_id": run_id,
                     }
                 )
-        updates.append({"id_": fact.id, **changed, "updated_at": now, "sync_run_id": run_id})
+        updates.append({"id": fact.id, **changed, "updated_at": now, "sync_run_id": run_id})
     if inserts:
         db.session.execute(insert(SpendFact), inserts)
         counts.inserted = len(inserts)
+    # One bulk UPDATE by primary key per set of changed columns (executemany underneath).
+    by_columns: dict[tuple[str, ...], list[dict]] = {}
     for values in updates:
-        fact_id = values.pop("id_")
-        db.session.execute(update(SpendFact).where(SpendFact.id == fact_id).values(**values))
+        by_columns.setdefault(tuple(sorted(values)), []).append(values)
+    for batch in by_columns.values():
+        db.session.execute(update(SpendFact), batch)
     if counts.restatements:
         db.session.execute(insert(Restatement), counts.restatements)
     # Facts loaded above are stale now; drop them so later reads see the database.

@@ -339,6 +339,20 @@ def test_rows_in_another_currency_than_the_account_are_rejected():
     assert set(db.session.scalars(select(SpendFact.currency))) == {"USD"}
 
 
+def test_retracted_conversions_may_be_negative_but_spend_may_not():
+    data = (
+        b"Day,Campaign,Campaign ID,Currency code,Cost,Conversions,Conv. value\n"
+        b"2026-03-01,Brand,1,EUR,10.00,-1.00,-25.50\n"
+        b"2026-03-02,Brand,1,EUR,-0.01,0,0\n"
+    )
+
+    result = _run("google_ads", data)
+
+    assert result.inserted == 1
+    assert result.errors == [RowError(3, "Cost", "negative spend (-0.01)")]
+    assert (_totals()["conv"], _totals()["value"]) == (-1, -2550)
+
+
 def test_row_report_is_capped_but_counted():
     lines = ["Date,Campaign name,Campaign ID,Currency,Cost"]
     lines += [f"2026-03-01,C{n},{n},USD,bad" for n in range(1500)]
@@ -509,7 +523,7 @@ def test_cli_import(app):
 
 def test_upload_page_reports_rows_and_never_500s(client, login_as):
     login_as("marketer")
-    good = client.post(
+    wrong = client.post(
         "/ads/import",
         data={
             "platform": "linkedin_ads",
@@ -517,8 +531,8 @@ def test_upload_page_reports_rows_and_never_500s(client, login_as):
         },
         content_type="multipart/form-data",
     )
-    assert good.status_code == 200
-    assert "looks like a Google Ads export" in good.get_data(as_text=True)
+    assert wrong.status_code == 200
+    assert "looks like a Google Ads export" in wrong.get_data(as_text=True)
 
     partial = client.post(
         "/ads/import",
