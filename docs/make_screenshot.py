@@ -27,7 +27,7 @@ def main() -> int:
     from core.app import create_app
     from core.demo import seed
     from core.extensions import db
-    from tests.browser.conftest import (
+    from tests.browser_fixtures import (
         DEFAULT_TIMEOUT_MS,
         MISSING_CHROMIUM,
         VIEWPORT,

@@ -24,6 +24,8 @@ from core.extensions import db
 from core.models import Role, User
 from tests import factories
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 PASSWORD = "correct horse battery staple"
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

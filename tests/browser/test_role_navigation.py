@@ -18,6 +18,10 @@ NAV_LINKS: list[tuple[str, frozenset[str]]] = [
     ("Dashboard", EVERYONE),
     ("Campaigns", EVERYONE),
     ("Calendar", EVERYONE),
+    ("Budgets", EVERYONE),  # budget.view; each role sees only its lines
+    ("Finance", frozenset({"admin", "finance", "viewer"})),  # finance.view: the dashboard
+    ("Influencers", EVERYONE),
+    ("Partnerships", EVERYONE),
     ("Ad accounts", EVERYONE),  # ads.view: everyone reads ad accounts
     ("Audit log", frozenset({"admin", "finance"})),
     ("Users", frozenset({"admin"})),
