@@ -7,7 +7,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from campaigns.metrics import METRIC_CHOICES
 from campaigns.models import Channel, Direction, Objective
@@ -16,18 +16,24 @@ from core.money import COMMON_CURRENCIES
 CHANNEL_CHOICES = {c.value: c.label for c in Channel}
 
 
+def no_nul(form, field) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it here instead of failing on save."""
+    if field.data and "\x00" in field.data:
+        raise ValidationError("Remove the invisible NUL character from this text.")
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
 
 class CampaignForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=160), no_nul])
     objective = SelectField("Objective", choices={o.value: o.label for o in Objective})
     channels = MultiCheckboxField("Channels", choices=CHANNEL_CHOICES)
-    brand = StringField("Brand", validators=[Optional(), Length(max=120)])
-    product = StringField("Product", validators=[Optional(), Length(max=120)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    brand = StringField("Brand", validators=[Optional(), Length(max=120), no_nul])
+    product = StringField("Product", validators=[Optional(), Length(max=120), no_nul])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000), no_nul])
     start_date = DateField("Flight start", validators=[InputRequired("Pick the flight start.")])
     end_date = DateField("Flight end", validators=[InputRequired("Pick the flight end.")])
     currency = SelectField("Currency", choices={c: c for c in COMMON_CURRENCIES})
@@ -45,4 +51,6 @@ class GoalForm(FlaskForm):
     target = StringField("Target", validators=[Length(max=30)])
     deadline = DateField("Deadline", validators=[Optional()])
     owner_id = SelectField("Owner", coerce=int, validate_choice=False)
-    notes = TextAreaField("Why this goal matters", validators=[Optional(), Length(max=2000)])
+    notes = TextAreaField(
+        "Why this goal matters", validators=[Optional(), Length(max=2000), no_nul]
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -97,8 +98,18 @@ EDITABLE_BY_ROLE = {
 }
 
 
+OWNER_ROLES = ("marketer", "admin")
+MAX_ID = 2**31 - 1
+
+
 def campaign_errors(data: dict[str, Any], campaign: Campaign | None) -> dict[str, str]:
     errors: dict[str, str] = {}
+    if "owner_id" in data:
+        owner_id = data["owner_id"]
+        valid_id = isinstance(owner_id, int) and 0 < owner_id <= MAX_ID
+        owner = db.session.get(User, owner_id) if valid_id else None
+        if owner is None or not owner.active or owner.role not in OWNER_ROLES:
+            errors["owner_id"] = "Choose an active marketer or admin as the owner."
     start, end = data.get("start_date"), data.get("end_date")
     if start and end and end < start:
         errors["end_date"] = "The flight must end on or after its start date."
@@ -113,9 +124,11 @@ def campaign_errors(data: dict[str, Any], campaign: Campaign | None) -> dict[str
     if isinstance(budget, Money) and budget.is_negative():
         errors["planned_budget"] = "The planned budget cannot be negative."
     if campaign is not None and start and end:
-        outside = [g for g in campaign.goals if not (start <= g.deadline <= end)]
+        early = [g for g in campaign.goals if g.deadline < start]
+        outside = early + [g for g in campaign.goals if g.deadline > end]
         if outside:
-            errors["end_date" if "end_date" not in errors else "start_date"] = (
+            field = "start_date" if early else "end_date"
+            errors[field if field not in errors else "start_date"] = (
                 f"{len(outside)} goal deadline(s) would fall outside the new flight "
                 f"(e.g. {outside[0].deadline:%d %b %Y}); move them first."
             )
@@ -126,6 +139,15 @@ def campaign_errors(data: dict[str, Any], campaign: Campaign | None) -> dict[str
             and any(METRICS[g.metric].kind is Kind.MONEY for g in campaign.goals)
         ):
             errors["currency"] = "Money goals are set in the current currency; remove them first."
+    if campaign is not None and "channels" in data and "channels" not in errors:
+        dropped = sorted(
+            {g.channel for g in campaign.goals if g.channel and g.channel not in data["channels"]}
+        )
+        if dropped:
+            errors["channels"] = (
+                f"Goals measure {', '.join(Channel(c).label for c in dropped)}: keep the "
+                "channel or change those goals first."
+            )
     return errors
 
 
@@ -152,12 +174,22 @@ def create_campaign(owner: User, data: dict[str, Any], role: str) -> Campaign:
 # --- SMART goals ----------------------------------------------------------------------------
 
 
+# A comma only groups thousands: "12,000" is read, "3,5" (a decimal comma) is refused, not 35.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+# Goal numbers are stored as BIGINT scaled by 10**4; keep well inside that range.
+MAX_GOAL_VALUE = Decimal(10) ** 14
+
+
 def parse_number(text: Any) -> Decimal | None:
     if text is None:
         return None
     if isinstance(text, Decimal):
-        return text
-    cleaned = str(text).strip().replace(",", "").rstrip("%").strip()
+        return text if text.is_finite() else None
+    cleaned = str(text).strip().rstrip("%").strip()
+    if "," in cleaned:
+        if not _GROUPED.fullmatch(cleaned):
+            return None
+        cleaned = cleaned.replace(",", "")
     if not cleaned:
         return None
     try:
@@ -196,18 +228,20 @@ def goal_errors(campaign: Campaign, g: GoalInput) -> tuple[dict[str, str], dict[
         errors["baseline"] = "Enter the numeric baseline you start from (use 0 for a new metric)."
     if metric and target is not None and baseline is not None:
         for name, value in (("baseline", baseline), ("target", target)):
+            # Decimal places that matter: "27.990" has 2, a stored "38.0000" has none.
+            places = -value.normalize().as_tuple().exponent
             if value < 0:
                 errors[name] = f"The {name} cannot be negative."
+            elif value >= MAX_GOAL_VALUE:
+                errors[name] = f"The {name} is too large: use a value below {MAX_GOAL_VALUE:,}."
             elif metric.kind is Kind.PERCENT and value > 100:
                 errors[name] = f"{metric.label} is a percentage: use a value from 0 to 100."
             elif metric.kind is Kind.COUNT and value != value.to_integral_value():
                 errors[name] = f"{metric.label} counts whole numbers."
-            elif metric.kind is Kind.MONEY and value.as_tuple().exponent < -exponent(
-                campaign.currency
-            ):
+            elif metric.kind is Kind.MONEY and places > exponent(campaign.currency):
                 digits = exponent(campaign.currency)
                 errors[name] = f"{campaign.currency} amounts have {digits} decimal places."
-            elif value.as_tuple().exponent < -4:
+            elif places > 4:
                 errors[name] = "Use at most 4 decimal places."
         if "target" not in errors and "baseline" not in errors and "direction" not in errors:
             if g.direction == Direction.AT_LEAST and target <= baseline:
@@ -233,7 +267,8 @@ def goal_errors(campaign: Campaign, g: GoalInput) -> tuple[dict[str, str], dict[
             "Relevant: pick one of the campaign's channels "
             f"({', '.join(Channel(c).label for c in campaign.channels)}) or all channels."
         )
-    owner = db.session.get(User, g.owner_id) if g.owner_id else None
+    valid_id = isinstance(g.owner_id, int) and 0 < g.owner_id <= MAX_ID
+    owner = db.session.get(User, g.owner_id) if valid_id else None
     if owner is None or not owner.active:
         errors["owner_id"] = "Choose an active owner who answers for this goal (Achievable)."
     clean.update(
@@ -291,9 +326,15 @@ class CampaignQuery:
 def search(query: CampaignQuery) -> Select:
     stmt = select(Campaign)
     if query.q:
-        like = f"%{query.q.strip()}%"
+        # "%" and "_" are searched for literally, not as LIKE wildcards.
+        text = query.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{text}%"
         stmt = stmt.where(
-            or_(Campaign.name.ilike(like), Campaign.brand.ilike(like), Campaign.product.ilike(like))
+            or_(
+                Campaign.name.ilike(like, escape="\\"),
+                Campaign.brand.ilike(like, escape="\\"),
+                Campaign.product.ilike(like, escape="\\"),
+            )
         )
     if query.status:
         stmt = stmt.where(Campaign.status == query.status)

@@ -20,6 +20,10 @@ from core.models import Role, User
 from core.permissions import can, get_for, require
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+# Ids beyond a 32-bit INTEGER cannot exist: such URLs 404 instead of overflowing the driver.
+CAMPAIGN = "<int(max=2147483647):campaign_id>"
+GOAL = "<int(max=2147483647):goal_id>"
+MAX_PAGE = 100_000
 
 
 def _owner_choices(roles: tuple[str, ...] = ("marketer", "admin")) -> list[tuple[int, str]]:
@@ -45,13 +49,14 @@ def index():
         q=args.get("q", "")[:100],
         status=args.get("status", "") if args.get("status") in set(CampaignStatus) else "",
         channel=args.get("channel", "") if args.get("channel") in set(Channel) else "",
-        owner_id=int(owner) if owner.isdigit() else None,
+        owner_id=int(owner) if owner.isascii() and owner.isdigit() and len(owner) < 10 else None,
         date_from=_parse_date(args.get("from")),
         date_to=_parse_date(args.get("to")),
         sort=args.get("sort", "start") if args.get("sort") in services.SORTS else "start",
         desc=args.get("dir") == "desc",
     )
-    page = db.paginate(services.search(query), per_page=20, error_out=False)
+    page_number = min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(services.search(query), page=page_number, per_page=20, error_out=False)
     return render_template(
         "campaigns/list.html",
         page=page,
@@ -108,7 +113,7 @@ def create():
     return render_template("campaigns/form.html", form=form, campaign=None), status
 
 
-@bp.route("/<int:campaign_id>")
+@bp.route(f"/{CAMPAIGN}")
 @require("campaign.view")
 def detail(campaign_id: int):
     campaign = get_for(Campaign, campaign_id, "campaign.view")
@@ -122,7 +127,7 @@ def detail(campaign_id: int):
     )
 
 
-@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/{CAMPAIGN}/edit", methods=["GET", "POST"])
 @require("campaign.edit")
 def edit(campaign_id: int):
     campaign = get_for(Campaign, campaign_id, "campaign.edit")
@@ -147,7 +152,7 @@ def edit(campaign_id: int):
     return render_template("campaigns/form.html", form=form, campaign=campaign), status
 
 
-@bp.route("/<int:campaign_id>/status", methods=["POST"])
+@bp.route(f"/{CAMPAIGN}/status", methods=["POST"])
 @require("campaign.transition")
 def change_status(campaign_id: int):
     campaign = get_for(Campaign, campaign_id, "campaign.transition")
@@ -164,9 +169,7 @@ def change_status(campaign_id: int):
 
 def _goal_form(campaign: Campaign, goal: Goal | None):
     form = GoalForm(obj=goal)
-    form.owner_id.choices = dict(
-        _owner_choices(("marketer", "admin", "coordinator", "finance"))
-    )
+    form.owner_id.choices = dict(_owner_choices(("marketer", "admin", "coordinator", "finance")))
     if request.method == "GET":
         if goal is None:
             form.owner_id.data = current_user.id
@@ -213,14 +216,14 @@ def _editable_campaign(campaign_id: int) -> Campaign:
     return campaign
 
 
-@bp.route("/<int:campaign_id>/goals/new", methods=["GET", "POST"])
+@bp.route(f"/{CAMPAIGN}/goals/new", methods=["GET", "POST"])
 @require("goal.edit")
 def goal_new(campaign_id: int):
     campaign = _editable_campaign(campaign_id)
     return _goal_form(campaign, None)
 
 
-@bp.route("/<int:campaign_id>/goals/<int:goal_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/{CAMPAIGN}/goals/{GOAL}/edit", methods=["GET", "POST"])
 @require("goal.edit")
 def goal_edit(campaign_id: int, goal_id: int):
     campaign = _editable_campaign(campaign_id)
@@ -230,7 +233,7 @@ def goal_edit(campaign_id: int, goal_id: int):
     return _goal_form(campaign, goal)
 
 
-@bp.route("/<int:campaign_id>/goals/<int:goal_id>/delete", methods=["POST"])
+@bp.route(f"/{CAMPAIGN}/goals/{GOAL}/delete", methods=["POST"])
 @require("goal.edit")
 def goal_delete(campaign_id: int, goal_id: int):
     campaign = _editable_campaign(campaign_id)
@@ -263,11 +266,16 @@ def calendar():
                 today.month,
             )
         )
+        if not 1 < year < 9999:  # keep the previous and next months representable
+            raise ValueError(year)
         first = date(year, month, 1)
     except ValueError:
         first = today.replace(day=1)
     weeks = cal.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     campaigns = services.campaigns_in_month(first.year, first.month)
+    from influencers.workflow import deliverables_in_month
+
+    deliverables = deliverables_in_month(first.year, first.month)
     prev_month = (first - timedelta(days=1)).replace(day=1)
     next_month = (first + timedelta(days=32)).replace(day=1)
     return render_template(
@@ -275,6 +283,7 @@ def calendar():
         first=first,
         weeks=weeks,
         campaigns=campaigns,
+        deliverables=deliverables,
         prev_month=prev_month,
         next_month=next_month,
         today=today,

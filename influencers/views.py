@@ -1,5 +1,280 @@
-"""Influencer pages (filled in by the influencers issue)."""
+"""Influencer pages. This module holds the roster and its CSV import and registers the
+partnership, deliverable and report pages (defined in pages_*.py) on the one blueprint."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from core.audit import history_for
+from core.extensions import db
+from core.models import Role
+from core.permissions import OBJECT_RULES, can, get_for, require
+from core.types import utcnow
+from influencers import pages_deliverables, pages_partnerships, services
+from influencers.csvread import CsvProblem, read_table
+from influencers.forms import CURRENCIES, CsrfOnlyForm, InfluencerForm, UploadForm
+from influencers.imports import import_roster, preview_roster
+from influencers.models import (
+    DeliverableType,
+    Influencer,
+    InfluencerStatus,
+    Partnership,
+    RosterUpload,
+    SocialPlatform,
+)
+from influencers.roster_csv import targets
+from influencers.services import HandleInput, InfluencerError, ProfileInput, RosterQuery
 
 bp = Blueprint("influencers", __name__, url_prefix="/influencers")
+ID = "<int(max=2147483647):influencer_id>"
+UPLOAD = "<int(max=2147483647):upload_id>"
+MAX_PAGE = 100_000
+
+for _module in (pages_partnerships, pages_deliverables):
+    for _rule, _view, _options in _module.ROUTES:
+        bp.add_url_rule(_rule, view_func=_view, **_options)
+
+
+def _own_upload(user, upload) -> bool:
+    return user.role == Role.ADMIN or upload.created_by_id == user.id
+
+
+# A roster upload is only ever previewed and imported by the person who uploaded it.
+OBJECT_RULES.setdefault("influencer.import", _own_upload)
+
+
+def _int_arg(name: str) -> int | None:
+    text = request.args.get(name, "").replace(",", "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 16 else None
+
+
+def _decimal_arg(name: str) -> Decimal | None:
+    from campaigns.services import parse_number
+
+    value = parse_number(request.args.get(name, "")[:20])
+    return value if value is not None and 0 <= value <= 100 else None
+
+
+@bp.route("/")
+@require("influencer.view")
+def index():
+    args = request.args
+    query = RosterQuery(
+        q=args.get("q", "").replace("\x00", "")[:100],
+        platform=args.get("platform", "") if args.get("platform") in set(SocialPlatform) else "",
+        niche=args.get("niche", "").replace("\x00", "").replace(",", "")[:40],
+        country=args.get("country", "").upper()[:2] if args.get("country", "").isalpha() else "",
+        status=args.get("status", "") if args.get("status") in set(InfluencerStatus) else "",
+        min_followers=_int_arg("min_followers"),
+        max_followers=_int_arg("max_followers"),
+        min_engagement=_decimal_arg("min_engagement"),
+        sort=args.get("sort", "name") if args.get("sort") in services.ROSTER_SORTS else "name",
+        desc=args.get("dir") == "desc",
+    )
+    page_number = min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(
+        services.search_roster(query), page=page_number, per_page=25, error_out=False
+    )
+    return render_template(
+        "influencers/list.html",
+        page=page,
+        query=query,
+        platforms=list(SocialPlatform),
+        statuses=list(InfluencerStatus),
+        niches=services.known_niches(),
+        countries=services.known_countries(),
+    )
+
+
+def _profile_input(form) -> ProfileInput:
+    handles = {}
+    for p in SocialPlatform:
+        followers = getattr(form, f"{p.value}_followers")
+        engagement = getattr(form, f"{p.value}_engagement")
+        handles[p.value] = HandleInput(
+            handle=(getattr(form, f"{p.value}_handle").data or "").strip(),
+            followers=getattr(followers, "parsed", None) if followers.data else None,
+            engagement_rate=getattr(engagement, "parsed", None) if engagement.data else None,
+        )
+    return ProfileInput(
+        name=form.name.data or "",
+        status=form.status.data,
+        country=(form.country.data or "").strip().upper(),
+        language=form.language.data or "",
+        contact_email=form.contact_email.data or "",
+        contact_phone=form.contact_phone.data or "",
+        niches=form.niches.data or "",
+        notes=form.notes.data or "",
+        handles=handles,
+        rates={t.value: getattr(form, f"rate_{t.value}").data or "" for t in DeliverableType},
+        rate_currency=form.rate_currency.data,
+    )
+
+
+def _fill_form(form, influencer: Influencer) -> None:
+    form.niches.data = ", ".join(influencer.niches)
+    for h in influencer.handles:
+        getattr(form, f"{h.platform}_handle").data = h.handle
+        getattr(form, f"{h.platform}_followers").data = str(h.followers)
+        rate = h.engagement_rate
+        getattr(form, f"{h.platform}_engagement").data = (
+            format(rate.normalize(), "f") if rate is not None else ""
+        )
+    for r in influencer.rates:
+        getattr(form, f"rate_{r.deliverable_type}").data = str(r.amount.amount)
+        form.rate_currency.data = r.currency
+
+
+def _profile_page(form, influencer: Influencer | None):
+    if form.is_submitted():
+        valid = form.validate()
+        data = _profile_input(form)
+        # Rule errors show beside the form's own, so one round trip lists every problem.
+        errors = {k: v for k, v in services.profile_errors(data, influencer).items() if k in form}
+        if valid and not errors:
+            if influencer is None:
+                influencer = services.create_influencer(data)
+            else:
+                services.apply_profile(influencer, data)
+            db.session.commit()
+            flash(f"{influencer.name} saved.", "success")
+            return redirect(url_for("influencers.detail", influencer_id=influencer.id))
+        for name, message in errors.items():
+            field = getattr(form, name, form.name)
+            field.errors = [*field.errors, message]
+    status = 400 if request.method == "POST" else 200
+    page = render_template(
+        "influencers/form.html",
+        form=form,
+        influencer=influencer,
+        platforms=list(SocialPlatform),
+        types=list(DeliverableType),
+    )
+    return page, status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("influencer.edit")
+def create():
+    return _profile_page(InfluencerForm(), None)
+
+
+@bp.route(f"/{ID}")
+@require("influencer.view")
+def detail(influencer_id: int):
+    influencer = get_for(Influencer, influencer_id, "influencer.view")
+    partnerships = db.session.scalars(
+        select(Partnership)
+        .where(Partnership.influencer_id == influencer.id)
+        .order_by(Partnership.created_at.desc())
+    ).all()
+    return render_template(
+        "influencers/detail.html",
+        influencer=influencer,
+        partnerships=partnerships,
+        history=history_for(influencer, limit=15) if can("audit.view") else [],
+    )
+
+
+@bp.route(f"/{ID}/edit", methods=["GET", "POST"])
+@require("influencer.edit")
+def edit(influencer_id: int):
+    influencer = get_for(Influencer, influencer_id, "influencer.edit")
+    form = InfluencerForm(obj=influencer)
+    if request.method == "GET":
+        _fill_form(form, influencer)
+    return _profile_page(form, influencer)
+
+
+# --- roster CSV import ----------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("influencer.import")
+def import_upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        content = form.file.data.read()
+        # One pending upload per person, and none older than a day.
+        db.session.execute(
+            delete(RosterUpload).where(
+                (RosterUpload.created_by_id == current_user.id)
+                | (RosterUpload.created_at < utcnow() - timedelta(days=1))
+            )
+        )
+        upload = RosterUpload(
+            created_by_id=current_user.id,
+            filename=(form.file.data.filename or "roster.csv")[:255],
+            content=content,
+        )
+        db.session.add(upload)
+        db.session.commit()
+        return redirect(url_for("influencers.import_preview", upload_id=upload.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("influencers/import.html", form=form), status
+
+
+def _posted_mapping(column_count: int) -> dict[int, str]:
+    valid = targets()
+    mapping = {}
+    for index in range(column_count):
+        target = request.form.get(f"col_{index}", "")
+        if target in valid:
+            mapping[index] = target
+    return mapping
+
+
+@bp.route(f"/import/{UPLOAD}", methods=["GET", "POST"])
+@require("influencer.import")
+def import_preview(upload_id: int):
+    upload = get_for(RosterUpload, upload_id, "influencer.import")
+    form = CsrfOnlyForm()
+    currency = request.form.get("currency", "EUR")
+    currency = currency if currency in CURRENCIES else "EUR"
+    mapping = None
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        try:
+            columns = len(read_table(upload.content).headers)
+        except CsvProblem:
+            columns = 0
+        mapping = _posted_mapping(columns)
+        if request.form.get("action") == "import":
+            try:
+                result = import_roster(upload.content, mapping, currency, upload.filename)
+                if not result.problem:
+                    db.session.delete(upload)
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                flash("Another import changed the roster at the same time: run it again.", "error")
+            else:
+                if not result.problem:
+                    return render_template("influencers/import_result.html", result=result)
+                flash(result.problem, "error")
+    preview = preview_roster(upload.content, mapping, currency, upload.filename)
+    samples = []
+    if preview.table is not None:
+        samples = [cells for _line, cells in preview.table.rows[:5]]
+    return render_template(
+        "influencers/import_preview.html",
+        upload=upload,
+        preview=preview,
+        samples=samples,
+        targets=targets(),
+        form=form,
+        currency=currency,
+        currencies=CURRENCIES,
+    )
+
+
+def show_error(form, exc: InfluencerError, default: str = "name") -> None:
+    field = getattr(form, exc.field or "", None) or getattr(form, default)
+    field.errors = [*field.errors, str(exc)]
