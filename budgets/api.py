@@ -1,4 +1,4 @@
-"""What other packages may ask of budgets. Stable signatures; the budgets issue fills them in.
+"""What other packages may ask of budgets. Stable signatures.
 
 Imported lazily by influencers (inside functions) so the two packages do not import each other
 at module load.
@@ -6,7 +6,9 @@ at module load.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
 
 from core.money import Money
 
@@ -14,13 +16,36 @@ from core.money import Money
 def influencer_allocation(campaign_id: int, currency: str) -> Money | None:
     """Approved planned amount on the campaign's "influencers" channel lines, in `currency`.
 
-    None when the campaign has no approved influencer allocation at all.
+    Approved and locked lines count, across every budget. Lines in another currency are
+    converted at today's rate (or the nearest earlier one). None when the campaign has no
+    approved influencer allocation at all, or when a needed rate is missing (a partial sum
+    would understate the allocation).
     """
-    return None
+    from budgets.fx import convert
+    from budgets.models import PLANNED, AllocationLine
+    from core.extensions import db
+
+    rows = db.session.execute(
+        select(AllocationLine.planned_minor, AllocationLine.currency).where(
+            AllocationLine.campaign_id == campaign_id,
+            AllocationLine.channel == "influencers",
+            AllocationLine.status.in_(PLANNED),
+        )
+    ).all()
+    if not rows:
+        return None
+    today = datetime.now(UTC).date()
+    total = Money.zero(currency)
+    for minor, line_currency in rows:
+        converted = convert(Money(int(minor), line_currency), currency, today).money
+        if converted is None:
+            return None
+        total = total + converted
+    return total
 
 
 def convert(amount: Money, to_currency: str, on: date) -> Money | None:
     """`amount` in `to_currency` at the rate of `on` (or the nearest earlier); None if missing."""
-    if amount.currency == to_currency:
-        return amount
-    return None
+    from budgets import fx
+
+    return fx.convert(amount, to_currency, on).money

@@ -1,0 +1,344 @@
+"""Budget rules: budgets, allocation lines and their guard rails, per-role allow-lists.
+
+Approvals, reallocations and closing live in budgets/workflow.py. Nothing here commits: the
+view or CLI entry point does. Money is `Money` (integer minor units); amounts are parsed with
+the currency's ISO 4217 precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from budgets.models import (
+    HOLDING,
+    AllocationLine,
+    Budget,
+    BudgetStatus,
+    LineStatus,
+)
+from budgets.periods import PeriodError, parse_period
+from budgets.split import split
+from campaigns.models import Campaign, CampaignStatus, Channel
+from core.audit import audit_comment
+from core.extensions import db
+from core.models import Role, User
+from core.money import Money, MoneyError, check_currency
+
+MAX_ID = 2**31 - 1
+EDITABLE_LINE_STATUSES = (LineStatus.DRAFT, LineStatus.REJECTED, LineStatus.WITHDRAWN)
+
+# Per-role allow-lists: a form post can only ever touch these keys (no mass assignment of
+# status, owner, requester or decision fields).
+BUDGET_FIELDS = {
+    Role.FINANCE.value: ("name", "period", "currency", "total", "under_pct", "over_pct")
+}
+LINE_FIELDS = {
+    Role.FINANCE.value: ("campaign_id", "channel", "planned", "note"),
+    Role.MARKETER.value: ("campaign_id", "channel", "planned", "note"),
+}
+
+
+class BudgetError(ValueError):
+    """A rule refused the change; `field` says which form field to show it next to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def allowed(data: Mapping[str, Any], table: Mapping[str, Sequence[str]], role: str) -> dict:
+    keys = table.get(role, ())
+    return {k: v for k, v in data.items() if k in keys}
+
+
+def parse_money(text: Any, currency: str, field: str) -> Money:
+    try:
+        value = Money.of(text if text not in (None, "") else "", currency)
+    except MoneyError as exc:
+        raise BudgetError(str(exc).rstrip(".") + ".", field) from None
+    if value.is_negative():
+        raise BudgetError("Amounts cannot be negative.", field)
+    return value
+
+
+def _int_in(value: Any, low: int, high: int, field: str, what: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BudgetError(f"{what} must be a whole number.", field) from None
+    if not low <= number <= high:
+        raise BudgetError(f"{what} must be between {low} and {high}.", field)
+    return number
+
+
+def lock_rows(*objects: Any) -> None:
+    """Serialise concurrent guard-rail checks on PostgreSQL (SQLite writes one at a time)."""
+    for obj in objects:
+        model = type(obj)
+        db.session.execute(select(model.id).where(model.id == obj.id).with_for_update())
+
+
+# --- budgets ----------------------------------------------------------------------------------
+
+
+def holding_total(budget_id: int, exclude_line_id: int | None = None) -> int:
+    stmt = select(func.coalesce(func.sum(AllocationLine.planned_minor), 0)).where(
+        AllocationLine.budget_id == budget_id, AllocationLine.status.in_(HOLDING)
+    )
+    if exclude_line_id:
+        stmt = stmt.where(AllocationLine.id != exclude_line_id)
+    return int(db.session.scalar(stmt))
+
+
+def campaign_holding_total(campaign_id: int, exclude_line_id: int | None = None) -> int:
+    stmt = select(func.coalesce(func.sum(AllocationLine.planned_minor), 0)).where(
+        AllocationLine.campaign_id == campaign_id, AllocationLine.status.in_(HOLDING)
+    )
+    if exclude_line_id:
+        stmt = stmt.where(AllocationLine.id != exclude_line_id)
+    return int(db.session.scalar(stmt))
+
+
+def apply_budget(budget: Budget, data: Mapping[str, Any], role: str, comment: str = "") -> None:
+    """Set the allowed fields of a (new or existing) budget; raise BudgetError on a rule."""
+    # The comment covers every flush from here: the sums queried below autoflush.
+    with audit_comment(comment or None):
+        _apply_budget(budget, allowed(data, BUDGET_FIELDS, role))
+        db.session.flush()
+
+
+def _apply_budget(budget: Budget, clean: dict[str, Any]) -> None:
+    if budget.id is not None and budget.is_closed:
+        raise BudgetError("This budget's period is closed: it is read-only.")
+    has_lines = budget.id is not None and bool(
+        db.session.scalar(select(AllocationLine.id).where(AllocationLine.budget_id == budget.id))
+    )
+    if "name" in clean:
+        name = str(clean["name"] or "").strip()
+        if not name:
+            raise BudgetError("Give the budget a name.", "name")
+        if len(name) > 160 or "\x00" in name:
+            raise BudgetError("Use at most 160 printable characters.", "name")
+        budget.name = name
+    if "currency" in clean and clean["currency"] != budget.currency:
+        if has_lines:
+            raise BudgetError("The budget has allocation lines: its currency is fixed.", "currency")
+        try:
+            budget.currency = check_currency(str(clean["currency"]))
+        except MoneyError as exc:
+            raise BudgetError(str(exc) + ".", "currency") from None
+    if "period" in clean:
+        try:
+            period = parse_period(str(clean["period"]))
+        except PeriodError as exc:
+            raise BudgetError(str(exc), "period") from None
+        changed = (period.start, period.end) != (budget.start_date, budget.end_date)
+        if changed and has_lines:
+            raise BudgetError("The budget has allocation lines: its period is fixed.", "period")
+        budget.period, budget.period_kind = period.label, period.kind.value
+        budget.start_date, budget.end_date = period.start, period.end
+    if "total" in clean:
+        total = parse_money(clean["total"], budget.currency, "total")
+        held = holding_total(budget.id) if budget.id else 0
+        if total.minor < held:
+            raise BudgetError(
+                f"Lines already hold {Money(held, budget.currency)}: the total cannot go below "
+                "that. Reject or reallocate lines first.",
+                "total",
+            )
+        budget.total = total
+    if "under_pct" in clean:
+        budget.under_pct = _int_in(clean["under_pct"], 1, 100, "under_pct", "Under-pacing")
+    if "over_pct" in clean:
+        budget.over_pct = _int_in(clean["over_pct"], 100, 1000, "over_pct", "Over-pacing")
+
+
+def create_budget(owner: User, data: Mapping[str, Any], role: str) -> Budget:
+    budget = Budget(owner_id=owner.id, status=BudgetStatus.OPEN.value, total_minor=0)
+    budget.currency = str(data.get("currency") or "")
+    try:
+        budget.currency = check_currency(budget.currency)
+    except MoneyError as exc:
+        raise BudgetError(str(exc) + ".", "currency") from None
+    for required in ("name", "period", "total"):
+        if required not in allowed(data, BUDGET_FIELDS, role):
+            raise BudgetError("This field is required.", required)
+    apply_budget(budget, data, role)
+    db.session.add(budget)
+    with audit_comment("Budget created"):
+        db.session.flush()
+    return budget
+
+
+# --- allocation lines: guard rails ------------------------------------------------------------
+
+
+def _campaign(value: Any) -> Campaign:
+    try:
+        campaign_id = int(str(value))
+    except (TypeError, ValueError):
+        raise BudgetError("Choose a campaign.", "campaign_id") from None
+    campaign = db.session.get(Campaign, campaign_id) if 0 < campaign_id <= MAX_ID else None
+    if campaign is None:
+        raise BudgetError("Choose a campaign from the list.", "campaign_id")
+    return campaign
+
+
+def check_line(
+    budget: Budget, campaign: Campaign, channel: str, planned: Money, line_id: int | None = None
+) -> None:
+    """Every guard rail for a line holding `planned` on campaign × channel of `budget`."""
+    if budget.is_closed:
+        raise BudgetError("This budget's period is closed: it is read-only.")
+    if channel not in {c.value for c in Channel}:
+        raise BudgetError("Choose a channel from the list.", "channel")
+    if planned.currency != budget.currency:
+        raise BudgetError(
+            f"The amount is in {planned.currency}; this budget is in {budget.currency}.", "planned"
+        )
+    if campaign.currency != budget.currency:
+        raise BudgetError(
+            f"“{campaign.name}” plans in {campaign.currency}; this budget is in "
+            f"{budget.currency}. Allocate it from a {campaign.currency} budget.",
+            "campaign_id",
+        )
+    if planned.is_negative():
+        raise BudgetError("Amounts cannot be negative.", "planned")
+    if campaign.status == CampaignStatus.ARCHIVED:
+        raise BudgetError(f"“{campaign.name}” is archived.", "campaign_id")
+    if channel not in campaign.channels:
+        raise BudgetError(
+            f"“{campaign.name}” does not run on {Channel(channel).label}: add the channel to "
+            "the campaign first.",
+            "channel",
+        )
+    if campaign.end_date < budget.start_date or campaign.start_date > budget.end_date:
+        raise BudgetError(
+            f"“{campaign.name}” flies {campaign.start_date:%d %b %Y} – "
+            f"{campaign.end_date:%d %b %Y}, outside this budget's period.",
+            "campaign_id",
+        )
+    _check_duplicates(budget, campaign, channel, line_id)
+    held = holding_total(budget.id, line_id)
+    if held + planned.minor > budget.total_minor:
+        left = Money(max(budget.total_minor - held, 0), budget.currency)
+        raise BudgetError(
+            f"Lines would total {Money(held + planned.minor, budget.currency)}, above the budget "
+            f"total {budget.total} ({left} left).",
+            "planned",
+        )
+    held_campaign = campaign_holding_total(campaign.id, line_id)
+    if held_campaign + planned.minor > campaign.planned_budget_minor:
+        left = Money(max(campaign.planned_budget_minor - held_campaign, 0), campaign.currency)
+        raise BudgetError(
+            f"“{campaign.name}” would get {Money(held_campaign + planned.minor, budget.currency)}"
+            f" in all, above its planned budget {campaign.planned_budget} ({left} left).",
+            "planned",
+        )
+
+
+def _check_duplicates(budget: Budget, campaign: Campaign, channel: str, line_id: int | None):
+    same = select(AllocationLine).where(
+        AllocationLine.campaign_id == campaign.id, AllocationLine.channel == channel
+    )
+    if line_id:
+        same = same.where(AllocationLine.id != line_id)
+    for other in db.session.scalars(same.join(Budget)):
+        if other.budget_id == budget.id:
+            raise BudgetError(
+                f"This budget already has a {Channel(channel).label} line for "
+                f"“{campaign.name}” (line {other.id}, {other.status}): change that one.",
+                "channel",
+            )
+        ob = other.budget
+        overlaps = ob.start_date <= budget.end_date and ob.end_date >= budget.start_date
+        if overlaps and other.status in HOLDING:
+            raise BudgetError(
+                f"“{campaign.name}” × {Channel(channel).label} is already allocated in "
+                f"“{ob.name}” ({ob.period}), which overlaps this period: spend would count twice.",
+                "channel",
+            )
+
+
+# --- allocation lines: create and edit --------------------------------------------------------
+
+
+def create_line(user: User, budget: Budget, data: Mapping[str, Any], role: str) -> AllocationLine:
+    clean = allowed(data, LINE_FIELDS, role)
+    campaign = _campaign(clean.get("campaign_id"))
+    if role == Role.MARKETER and campaign.owner_id != user.id:
+        raise BudgetError("You can only request budget for campaigns you own.", "campaign_id")
+    channel = str(clean.get("channel") or "")
+    planned = parse_money(clean.get("planned"), budget.currency, "planned")
+    lock_rows(budget, campaign)
+    check_line(budget, campaign, channel, planned)
+    line = AllocationLine(
+        budget_id=budget.id,
+        campaign=campaign,  # loaded, so the audit entry is labelled with its name
+        channel=channel,
+        currency=budget.currency,
+        planned_minor=planned.minor,
+        status=LineStatus.DRAFT.value,
+        note=_note(clean.get("note")),
+        requested_by_id=user.id,
+    )
+    db.session.add(line)
+    with audit_comment(line.note or "Allocation requested"):
+        db.session.flush()
+    return line
+
+
+def _note(value: Any) -> str:
+    text = str(value or "").strip()
+    if len(text) > 2000 or "\x00" in text:
+        raise BudgetError("Keep the note under 2,000 printable characters.", "note")
+    return text
+
+
+def update_line(
+    user: User, line: AllocationLine, data: Mapping[str, Any], role: str, comment: str = ""
+) -> None:
+    """Change a line that is not (yet) approved; it goes back to draft."""
+    if line.status_enum not in EDITABLE_LINE_STATUSES:
+        raise BudgetError(
+            "Only draft, rejected or withdrawn lines can be edited; approved money moves through "
+            "a reallocation request."
+        )
+    clean = allowed(data, LINE_FIELDS, role)
+    campaign = _campaign(clean["campaign_id"]) if "campaign_id" in clean else line.campaign
+    if role == Role.MARKETER and campaign.owner_id != user.id:
+        raise BudgetError("You can only request budget for campaigns you own.", "campaign_id")
+    channel = str(clean.get("channel", line.channel) or "")
+    planned = (
+        parse_money(clean["planned"], line.budget.currency, "planned")
+        if "planned" in clean
+        else line.planned
+    )
+    note = _note(clean["note"]) if "note" in clean else line.note
+    lock_rows(line.budget, campaign)
+    check_line(line.budget, campaign, channel, planned, line.id)
+    with audit_comment(comment or "Allocation edited"):
+        line.campaign_id, line.channel, line.planned, line.note = (
+            campaign.id,
+            channel,
+            planned,
+            note,
+        )
+        line.status = LineStatus.DRAFT.value
+        line.decided_by_id, line.decided_at, line.decision_comment = None, None, ""
+        rescale_phases(line)
+        db.session.flush()
+
+
+def rescale_phases(line: AllocationLine) -> None:
+    """Keep a phased line's months adding up to its amount after the amount changed."""
+    if not line.phases:
+        return
+    weights = [p.planned_minor for p in line.phases]
+    if not any(weights):
+        weights = [1] * len(weights)
+    for phase, part in zip(line.phases, split(line.planned_minor, weights), strict=True):
+        phase.planned_minor = part
