@@ -261,12 +261,15 @@ def upsert_facts(account: AdAccount, rows: Sequence[FactRow], run_id: int | None
     by_key = {row.key(): row for row in rows}
     days = [k[2] for k in by_key]
     objects = sorted({k[1] for k in by_key})
+    levels = sorted({k[0] for k in by_key})
     existing: dict[tuple, SpendFact] = {}
     for chunk_start in range(0, len(objects), 500):
         chunk = objects[chunk_start : chunk_start + 500]
         stmt = select(SpendFact).where(
             and_(
+                # The full natural key lets PostgreSQL use the unique index, not a day scan.
                 SpendFact.account_id == account.id,
+                SpendFact.level.in_(levels),
                 SpendFact.object_id.in_(chunk),
                 SpendFact.day >= min(days),
                 SpendFact.day <= max(days),
@@ -325,7 +328,8 @@ def upsert_facts(account: AdAccount, rows: Sequence[FactRow], run_id: int | None
                 )
         updates.append({"id": fact.id, **changed, "updated_at": now, "sync_run_id": run_id})
     if inserts:
-        db.session.execute(insert(SpendFact), inserts)
+        # Core insert: no ORM bookkeeping for rows nobody loads back.
+        db.session.execute(insert(SpendFact.__table__), inserts)
         counts.inserted = len(inserts)
     # One bulk UPDATE by primary key per set of changed columns (executemany underneath).
     by_columns: dict[tuple[str, ...], list[dict]] = {}
