@@ -26,6 +26,7 @@ from facebook_business.adobjects.adaccount import AdAccount
 from facebook_business.adobjects.adreportrun import AdReportRun
 from facebook_business.adobjects.adsinsights import AdsInsights
 from facebook_business.adobjects.campaign import Campaign
+from facebook_business.adobjects.objectparser import ObjectParser
 from facebook_business.api import Cursor, FacebookAdsApi
 from facebook_business.exceptions import FacebookBadObjectError, FacebookRequestError
 from facebook_business.session import FacebookSession
@@ -109,6 +110,14 @@ TOKEN_REASONS = {
     492: "invalid session",
 }
 JOB_DONE, JOB_FAILED = "Job Completed", ("Job Failed", "Job Skipped")
+
+
+def _plain_rows(row: dict[str, Any], api: Any) -> dict[str, Any]:
+    return row  # the SDK calls this once per row of a page
+
+
+def _row_data(row: Any) -> dict[str, Any]:
+    return row if isinstance(row, dict) else row.export_all_data()
 
 
 def _is_loopback(url: str) -> bool:
@@ -272,12 +281,15 @@ class MetaClient:
         return AdAccount(normalise_account_id(account_id), api=self.api)
 
     def _pages(self, cursor: Cursor, after: str | None) -> Iterator[InsightPage]:
+        # Later pages stay plain dicts: building an SDK object per row and exporting it back
+        # was a third of the sync's time, and the rows are parsed from the dicts anyway.
+        cursor._object_parser = ObjectParser(api=self.api, custom_parse_method=_plain_rows)
         previous = after
         while True:
             # The SDK's Cursor moves params["after"] only when the page had a "next" link.
             current = cursor.params.get("after")
             more = current is not None and current != previous
-            rows = [parse_insight_row(cursor[i].export_all_data()) for i in range(len(cursor))]
+            rows = [parse_insight_row(_row_data(cursor[i])) for i in range(len(cursor))]
             if rows:
                 yield InsightPage(
                     rows, current if more else None, Usage.from_headers(cursor.headers())
