@@ -37,7 +37,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; also quotes a bare CR
     writer.writerow([neutralise(h) for h in header])
     count = 0
     for row in rows:
@@ -49,7 +49,7 @@ def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]])
 def iter_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """Stream CSV text chunk by chunk (for a streamed HTTP response)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in header])
     for i, row in enumerate(rows, 1):
         writer.writerow([_csv_cell(v) for v in row])
