@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import Flask
 from rq import Queue
@@ -54,7 +55,9 @@ def due_jobs(jobs: list[tuple[Periodic, CronJob]], conn) -> list[str]:
             )
             enqueued.append(job_id)
             log.info("scheduled %s enqueued as %s", spec.name, job_id)
-        cron_job.set_enqueue_time(cron_job.next_enqueue_time)
+        # Next occurrence after now (not after the one just handled): a worker that was down
+        # does not replay every missed occurrence, and all workers agree on the next time.
+        cron_job.set_enqueue_time(datetime.now(UTC))
     return enqueued
 
 
