@@ -4,13 +4,7 @@ daemon thread, driven by Debian's Chromium through Playwright (no Playwright bro
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -25,17 +19,9 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="session")
-def budgets_live_server(app: Flask) -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="budgets-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def budgets_live_server(live_server: str) -> str:
+    """The suite's live server (tests/browser_fixtures.py)."""
+    return live_server
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,7 @@ Chromium for the browser test (the suite's session `app`, served from a daemon t
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from core.extensions import db
 from core.money import Money
@@ -66,17 +60,9 @@ def deal(users, campaign):
 
 
 @pytest.fixture(scope="session")
-def live_url(app: Flask) -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="influencers-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def live_url(live_server: str) -> str:
+    """The suite's live server (tests/browser_fixtures.py)."""
+    return live_server
 
 
 @pytest.fixture(scope="session")
