@@ -124,17 +124,21 @@ def edit_line(line_id: int):
     return render_template("budgets/line_form.html", form=form, budget=budget, line=line), status
 
 
-def _act(line_id: int, permission: str, action, message: str, *args):
-    line = get_for(AllocationLine, line_id, permission)
+def _apply(obj, action, message: str, *args):
+    """Run one workflow step on `obj`: commit and confirm, or roll back and say why."""
     try:
-        action(current_user, line, *args)
+        action(current_user, obj, *args)
     except BudgetError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
         flash(message, "success")
-    return _back(line.budget_id)
+    return _back(obj.budget_id)
+
+
+def _act(line_id: int, permission: str, action, message: str, *args):
+    return _apply(get_for(AllocationLine, line_id, permission), action, message, *args)
 
 
 @bp.route(f"/lines/{LINE}/submit", methods=["POST"])
@@ -300,15 +304,7 @@ def _id(value) -> int:
 
 def _decide_request(request_id: int, action, message: str):
     move = get_for(Reallocation, request_id, "budget.approve")
-    try:
-        action(current_user, move, request.form.get("comment", ""))
-    except BudgetError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
-    return _back(move.budget_id)
+    return _apply(move, action, message, request.form.get("comment", ""))
 
 
 @bp.route(f"/reallocations/{REQUEST}/approve", methods=["POST"])
