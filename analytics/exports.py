@@ -104,8 +104,8 @@ def performance_rows(since: date, until: date) -> Iterator[tuple]:
             row.clicks,
             row.conversions,
             Money(row.revenue_minor, cur).amount,
-            ratios["roas"] if ratios["roas"] is not None else None,
-            ratios["cpa"] if ratios["cpa"] is not None else None,
+            ratios["roas"],
+            ratios["cpa"],
         )
 
 
