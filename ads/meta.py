@@ -15,7 +15,7 @@ import ipaddress
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -31,6 +31,7 @@ from facebook_business.api import Cursor, FacebookAdsApi
 from facebook_business.exceptions import FacebookBadObjectError, FacebookRequestError
 from facebook_business.session import FacebookSession
 
+from ads.meta_pages import RawPage, next_cursor, pipelined, tail_paging
 from ads.meta_rows import (
     LEAD_TYPES,
     PURCHASE_TYPES,
@@ -39,6 +40,7 @@ from ads.meta_rows import (
     InsightPage,
     InsightRow,
     MetaError,
+    MinorRow,
     PlatformCampaign,
     RateLimited,
     TokenInvalid,
@@ -46,7 +48,9 @@ from ads.meta_rows import (
     TransientError,
     Usage,
     parse_insight_row,
+    parse_minor_row,
     pick_action,
+    to_minor,
 )
 
 __all__ = [
@@ -57,6 +61,7 @@ __all__ = [
     "InsightPage",
     "InsightRow",
     "MetaClient",
+    "MinorRow",
     "MetaError",
     "PlatformCampaign",
     "RateLimited",
@@ -66,7 +71,9 @@ __all__ = [
     "Usage",
     "normalise_account_id",
     "parse_insight_row",
+    "parse_minor_row",
     "pick_action",
+    "to_minor",
 ]
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
@@ -98,6 +105,24 @@ INSIGHT_FIELDS = (
     _F.date_stop,
     _F.attribution_setting,
 )
+# What the sync stores (parse_minor_row): asking for less makes every page smaller to build,
+# send and decode, at Meta as here.
+SYNC_FIELDS = (
+    _F.campaign_id,
+    _F.campaign_name,
+    _F.adset_id,
+    _F.ad_id,
+    _F.ad_name,
+    _F.spend,
+    _F.impressions,
+    _F.clicks,
+    _F.reach,
+    _F.actions,
+    _F.action_values,
+    _F.date_start,
+    _F.date_stop,
+    _F.attribution_setting,
+)
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 TRANSIENT_CODES = frozenset({1, 2})
 TOKEN_REASONS = {
@@ -114,6 +139,13 @@ JOB_DONE, JOB_FAILED = "Job Completed", ("Job Failed", "Job Skipped")
 
 def _plain_rows(row: dict[str, Any], api: Any) -> dict[str, Any]:
     return row  # the SDK calls this once per row of a page
+
+
+def _encode_param(value: Any) -> Any:
+    """Query values as the SDK sends them: lists, dicts and booleans as compact JSON."""
+    if isinstance(value, (dict, list, tuple, bool)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return value
 
 
 def _row_data(row: Any) -> dict[str, Any]:
@@ -240,6 +272,8 @@ class MetaClient:
         use_async: bool | None = None,
         page_size: int = 500,
         after: str | None = None,
+        fields: Sequence[str] = INSIGHT_FIELDS,
+        prepare: Callable[[list[dict[str, Any]]], Any] | None = None,
     ) -> Iterator[InsightPage]:
         """Daily rows (time_increment=1) for since..until, one page at a time.
 
@@ -248,6 +282,11 @@ class MetaClient:
         pages load as you iterate and their errors raise from the loop. Commit a page, keep its
         `after_cursor`, and pass it back as `after` to resume (within the same report run, or a
         synchronous read; Meta's cursors are not guaranteed across report runs).
+
+        `fields`: what to ask for (the sync asks for SYNC_FIELDS only). `prepare(data)`, when
+        given, runs on every page's rows ahead of the caller (in the thread loading the pages,
+        while the caller stores the page before) and lands in `page.prepared`; whatever it
+        raises is raised from the loop in page order, like a request's errors.
         """
         if since > until:
             raise ValueError("since must be on or before until")
@@ -267,49 +306,129 @@ class MetaClient:
 
         page = {"limit": page_size} | ({"after": after} if after else {})
         if use_async:
-            run = self._report_run(account, query)
-            with self._translating("report results"):
-                cursor = run.get_result(params=dict(page))
+            run = self._report_run(account, query, fields)
+            node, what = run.get_id(), "report results"
+            request = run.get_insights(params=dict(page), pending=True)  # = run.get_result()
         else:
-            with self._translating("insights"):
-                cursor = account.get_insights(fields=list(INSIGHT_FIELDS), params=query() | page)
-        return self._pages(cursor, after)
+            node, what = account.get_id(), "insights"
+            request = account.get_insights(fields=list(fields), params=query() | page, pending=True)
+        # Rows as plain dicts, also on the first page: building an SDK object per row and
+        # exporting it back cost more than parsing the row.
+        request._response_parser = ObjectParser(api=self.api, custom_parse_method=_plain_rows)
+        with self._translating(what):
+            cursor = request.execute()
+        return self._pages(cursor, (node, "insights"), after, prepare)
 
     # -- internals -------------------------------------------------------------------------------
 
     def _account(self, account_id: str) -> AdAccount:
         return AdAccount(normalise_account_id(account_id), api=self.api)
 
-    def _pages(self, cursor: Cursor, after: str | None) -> Iterator[InsightPage]:
-        # Later pages stay plain dicts: building an SDK object per row and exporting it back
-        # was a third of the sync's time, and the rows are parsed from the dicts anyway.
-        cursor._object_parser = ObjectParser(api=self.api, custom_parse_method=_plain_rows)
-        previous = after
-        while True:
-            # The SDK's Cursor moves params["after"] only when the page had a "next" link.
-            current = cursor.params.get("after")
-            more = current is not None and current != previous
-            rows = [parse_insight_row(_row_data(cursor[i])) for i in range(len(cursor))]
-            if rows:
-                yield InsightPage(
-                    rows, current if more else None, Usage.from_headers(cursor.headers())
-                )
-            if not more:
-                return
-            previous = current
-            with self._translating("insights page"):
-                if not cursor.load_next_page():
-                    return
+    def _pages(
+        self,
+        cursor: Cursor,
+        path: tuple[str, str],
+        after: str | None,
+        prepare: Callable[[list[dict[str, Any]]], Any] | None,
+    ) -> Iterator[InsightPage]:
+        """The SDK's first page, then the rest, one page ahead.
 
-    def _report_run(self, account: AdAccount, query: Callable[[], dict[str, Any]]) -> AdReportRun:
+        Later pages repeat the cursor's request with `after` (as the SDK's Cursor does, and
+        only while the page had both `paging.cursors.after` and `paging.next`), through the
+        SDK's session (token, appsecret_proof, timeout) but decoded once: the SDK's call()
+        and Cursor decode every body twice, and decoding is most of a page's cost. Rows stay
+        plain dicts, loaded ahead of the caller by `_prefetched`.
+        """
+        current = cursor.params.get("after")
+        more = current is not None and current != after  # the Cursor moved on: a next page
+        data = [_row_data(cursor[i]) for i in range(len(cursor))]
+        usage = Usage.from_headers(cursor.headers())
+        url = "/".join((self.graph_url, self.api_version, *path))
+        params = {k: v for k, v in cursor.params.items() if k != "after"}
+        if data:
+            prepared = prepare(data) if prepare else None
+            yield InsightPage(data, current if more else None, usage, prepared)
+        if more:
+            yield from self._prefetched(url, params, current, prepare)
+
+    def _prefetched(
+        self,
+        url: str,
+        params: dict[str, Any],
+        after: str,
+        prepare: Callable[[list[dict[str, Any]]], Any] | None,
+    ) -> Iterator[InsightPage]:
+        """The pages after `after`, fetched and decoded ahead of the caller (meta_pages)."""
+        query = {k: _encode_param(v) for k, v in params.items()}
+        return pipelined(
+            after,
+            lambda cursor: self._fetch_page(url, query | {"after": cursor}),
+            lambda raw: self._decode_page(url, raw, prepare),
+            join_timeout=self.timeout + 5,
+        )
+
+    def _fetch_page(self, url: str, query: dict[str, Any]) -> RawPage:
+        """GET one page; find the next page's cursor (from the body's tail when it can)."""
+        with self._translating("insights page"):
+            response = self._session.requests.get(
+                url, params=query, headers=FacebookAdsApi.HTTP_DEFAULT_HEADERS, timeout=self.timeout
+            )
+        content, status = response.content, response.status_code
+        raw = RawPage(status, content, response.headers, None)
+        if status >= 400 or b'"data":[]' in content:
+            return raw  # the decoder raises the error, or ends on the empty page
+        paging = tail_paging(content)
+        if paging is None:  # no trailing paging to read: decode it all here
+            try:
+                raw.body = json.loads(content)
+            except ValueError:
+                return raw
+            paging = raw.body.get("paging") if isinstance(raw.body, dict) else None
+        raw.after = next_cursor(paging)
+        return raw
+
+    def _decode_page(
+        self,
+        url: str,
+        raw: RawPage,
+        prepare: Callable[[list[dict[str, Any]]], Any] | None,
+    ) -> InsightPage | None:
+        """The rows of a fetched page (None when it has none), or the error it holds."""
+        body = raw.body
+        if body is None:
+            try:
+                body = json.loads(raw.content)
+            except ValueError:
+                raise self._unreadable("insights page", raw.status, is_json=False) from None
+        if raw.status >= 400 or not isinstance(body, dict) or "error" in body:
+            text = raw.content.decode("utf-8", "replace")
+            error = FacebookRequestError(
+                "Call was not successful",
+                {"method": "GET", "path": url},
+                raw.status,
+                raw.headers,
+                text,
+            )
+            raise self._from_request_error(error, "insights page")
+        rows = body.get("data")
+        if not isinstance(rows, list):
+            raise self._unreadable("insights page", raw.status, is_json=True)
+        if next_cursor(body.get("paging")) != raw.after:
+            raise MetaError("Meta's paging could not be read consistently; sync again")
+        if not rows:
+            return None
+        prepared = prepare(rows) if prepare else None
+        return InsightPage(rows, raw.after, Usage.from_headers(raw.headers), prepared)
+
+    def _report_run(
+        self, account: AdAccount, query: Callable[[], dict[str, Any]], fields: Sequence[str]
+    ) -> AdReportRun:
         """Submit an async report run and wait for it; a failed or skipped run is resubmitted
         once."""
         outcome = ""
         for _attempt in range(2):
             with self._translating("report run"):
-                run = account.get_insights(
-                    fields=list(INSIGHT_FIELDS), params=query(), is_async=True
-                )
+                run = account.get_insights(fields=list(fields), params=query(), is_async=True)
             outcome = self._wait(run)
             if outcome == JOB_DONE:
                 return run
@@ -379,9 +498,13 @@ class MetaClient:
                 raise self._unreadable(what) from None
             raise
 
-    def _unreadable(self, what: str) -> MetaError:
-        status = self._last_status()
-        if status is None or status >= 500 or not self._last_is_json():
+    def _unreadable(
+        self, what: str, status: int | None = None, *, is_json: bool | None = None
+    ) -> MetaError:
+        """Meta's answer was not what the SDK (or we) could read; by default the last one."""
+        if is_json is None:
+            status, is_json = self._last_status(), self._last_is_json()
+        if status is None or status >= 500 or not is_json:
             return TransientError(
                 f"Meta sent a response that is not JSON (HTTP {status}) ({what})",
                 http_status=status,

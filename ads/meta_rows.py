@@ -9,8 +9,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import cached_property
+from typing import Any, NamedTuple
 
 # Overlapping types for the same conversions: take the first present, never add them up.
 PURCHASE_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase")
@@ -164,9 +165,16 @@ class InsightRow:
 
 @dataclass(frozen=True)
 class InsightPage:
-    rows: list[InsightRow]
+    """One page as Meta sent it (`data`: plain dicts); `rows` parses it into InsightRows."""
+
+    data: list[dict[str, Any]]
     after_cursor: str | None  # resume here (iter_insights(after=...)); None on the last page
     usage: Usage
+    prepared: Any = None  # iter_insights(prepare=f): f(data), computed by the loading thread
+
+    @cached_property
+    def rows(self) -> list[InsightRow]:
+        return [parse_insight_row(row) for row in self.data]
 
 
 @dataclass(frozen=True)
@@ -257,4 +265,111 @@ def parse_insight_row(data: Mapping[str, Any]) -> InsightRow:
         purchase_value=purchase_value,
         leads=leads,
         purchase_type=purchase_type,
+    )
+
+
+# -- the sync's fast path: straight to integer minor units -----------------------------------------
+
+
+class MinorRow(NamedTuple):
+    """An ad-day as the sync stores it: money in integer minor units of the account currency."""
+
+    campaign_id: str
+    campaign_name: str
+    adset_id: str
+    ad_id: str
+    ad_name: str
+    date: date
+    attribution_setting: str
+    spend_minor: int
+    impressions: int
+    clicks: int
+    reach: int
+    purchases: int
+    leads: int
+    purchase_value_minor: int
+
+
+def to_minor(value: Any, decimals: int, name: str) -> int:
+    """Meta's "12.34" → 1234 for a 2-decimal currency; more decimals round half-even once.
+
+    Plain digit strings take a string-only path; anything else (exponents, signs, spaces)
+    goes through Decimal, with the same result and the same MetaError for non-numbers.
+    """
+    if value is None or value == "":
+        return 0
+    if type(value) is str and value.isascii():
+        whole, dot, frac = value.partition(".")
+        if whole.isdigit() and len(frac) <= decimals and (frac.isdigit() or not (dot or frac)):
+            return int(whole + frac + "0" * (decimals - len(frac)))
+    scaled = _decimal(value, name).scaleb(decimals)
+    return int(scaled.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def _whole(value: Any, name: str) -> int:
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
+    return _count(value, name)
+
+
+def _conversions(value: Any, name: str) -> int:
+    """A conversion count; a fractional one (modelled conversions) keeps its whole part."""
+    if value is None:
+        return 0
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
+    return int(_decimal(value, name))
+
+
+_PICKED = frozenset(PURCHASE_TYPES + LEAD_TYPES)
+
+
+def _first_values(entries: Any) -> dict[str, Any]:
+    """{action type: its first raw value} for the purchase and lead types of an actions list."""
+    found: dict[str, Any] = {}
+    for entry in entries or ():
+        if type(entry) is dict or isinstance(entry, Mapping):
+            action_type = entry.get("action_type")
+            if type(action_type) is str and action_type in _PICKED and action_type not in found:
+                found[action_type] = entry.get("value")
+    return found
+
+
+def _first_of(found: dict[str, Any], order: Sequence[str]) -> str:
+    for action_type in order:
+        if action_type in found:
+            return action_type
+    return ""
+
+
+def parse_minor_row(data: Mapping[str, Any], decimals: int) -> MinorRow:
+    """What `parse_insight_row` reads, in minor units (`decimals` of the account currency),
+    without a Decimal per number: the sync runs this on every row it stores."""
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise MetaError(f"Meta sent a row that is not an object: {str(data)[:80]!r}")
+    try:
+        day = date.fromisoformat(data.get("date_start"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise MetaError(f"Meta sent date_start={data.get('date_start')!r}") from None
+    counts, amounts = _first_values(data.get("actions")), _first_values(data.get("action_values"))
+    # As pick_action: the type comes from the counts, else from the values; never summed.
+    purchase_type = _first_of(counts, PURCHASE_TYPES) or _first_of(amounts, PURCHASE_TYPES)
+    purchases = counts.get(purchase_type)
+    purchase_value = amounts.get(purchase_type)
+    leads = counts.get(_first_of(counts, LEAD_TYPES))
+    return MinorRow(
+        str(data.get("campaign_id") or ""),
+        str(data.get("campaign_name") or ""),
+        str(data.get("adset_id") or ""),
+        str(data.get("ad_id") or ""),
+        str(data.get("ad_name") or ""),
+        day,
+        str(data.get("attribution_setting") or ""),
+        to_minor(data.get("spend"), decimals, "spend"),
+        _whole(data.get("impressions") or 0, "impressions"),
+        _whole(data.get("clicks") or 0, "clicks"),
+        _whole(data.get("reach") or 0, "reach"),
+        _conversions(purchases, f"actions[{purchase_type}]"),
+        _conversions(leads, "actions[lead]"),
+        to_minor(purchase_value, decimals, f"action_values[{purchase_type}]"),
     )

@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,19 +24,18 @@ from sqlalchemy import select
 from ads import meta
 from ads.models import AdAccount, RunStatus, SyncRun
 from ads.services import (
-    FactRow,
-    UpsertCounts,
     account_token,
+    facts_exist,
     mark_error,
     mark_needs_reauth,
-    minor,
-    upsert_facts,
+    store_facts,
     upsert_platform_campaign,
 )
 from analytics.services import mapped_campaign_ids, refresh_goals
 from core.audit import acting_as
 from core.extensions import db
 from core.jobs import enqueue, fetch_job, get_queue
+from core.money import exponent
 from core.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -188,35 +190,119 @@ def _chunks(since: date, until: date) -> list[_Chunk]:
     return out
 
 
-def _fact_rows(account: AdAccount, rows: list[Any], campaigns: dict[str, int]) -> list[FactRow]:
-    out = []
+@dataclass
+class _Prepared:
+    """A page made ready off the main thread: parsed rows, and when every campaign in it is
+    known, its fact tuples."""
+
+    rows: list[meta.MinorRow]
+    facts: list[tuple] | None = None
+
+
+def _prepare(
+    data: list[dict[str, Any]],
+    *,
+    decimals: int,
+    currency: str,
+    campaigns: dict[str, int],
+) -> _Prepared:
+    rows = [meta.parse_minor_row(row, decimals) for row in data]
+    if any(r.campaign_id not in campaigns for r in rows):
+        return _Prepared(rows)  # the main thread stores the new campaign first
+    return _Prepared(rows, _facts(rows, campaigns, currency))
+
+
+def _fact_rows(
+    account: AdAccount, rows: list[meta.MinorRow], campaigns: dict[str, int]
+) -> list[tuple]:
+    """`_facts`, storing the platform campaigns not seen before."""
     for r in rows:
-        pc_id = campaigns.get(r.campaign_id)
-        if pc_id is None:
-            pc_id = upsert_platform_campaign(account, r.campaign_id, r.campaign_name).id
-            campaigns[r.campaign_id] = pc_id
-        purchases, leads = int(r.purchases), int(r.leads)
-        out.append(
-            FactRow(
-                platform_campaign_id=pc_id,
-                level="ad",
-                object_id=r.ad_id,
-                adset_id=r.adset_id or "",
-                object_name=r.ad_name or "",
-                day=r.date,
-                attribution_setting=r.attribution_setting or "",
-                currency=account.currency,
-                spend_minor=minor(r.spend, account.currency),
-                impressions=int(r.impressions),
-                clicks=int(r.clicks),
-                reach=int(r.reach),
-                purchases=purchases,
-                leads=leads,
-                conversions=purchases + leads,
-                conversion_value_minor=minor(r.purchase_value, account.currency),
-            )
+        if r.campaign_id not in campaigns:
+            pc = upsert_platform_campaign(account, r.campaign_id, r.campaign_name)
+            campaigns[r.campaign_id] = pc.id
+    return _facts(rows, campaigns, account.currency)
+
+
+def _facts(rows: list[meta.MinorRow], campaigns: dict[str, int], currency: str) -> list[tuple]:
+    """Parsed Meta rows as fact tuples (services.FACT_FIELDS order), money in minor units."""
+    return [
+        (
+            campaigns[r.campaign_id],
+            "ad",
+            r.ad_id,
+            r.date,
+            r.attribution_setting,
+            currency,
+            r.spend_minor,
+            r.impressions,
+            r.clicks,
+            r.reach,
+            r.purchases,
+            r.leads,
+            r.purchases + r.leads,
+            r.purchase_value_minor,
+            r.adset_id,
+            r.ad_name[:400],
         )
-    return out
+        for r in rows
+    ]
+
+
+@contextmanager
+def _keep_loaded() -> Iterator[None]:
+    """Commits that do not expire the session's objects, for the page loop: the job is the
+    only writer of its run row, and reloading the run and the account after every page's
+    commit cost a SELECT per page."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = True
+
+
+def _pull(
+    client: meta.MetaClient,
+    account: AdAccount,
+    run: SyncRun,
+    chunks: list[_Chunk],
+    campaigns: dict[str, int],
+    decimals: int,
+) -> None:
+    """Every page of every chunk: stored, counted in the run's ledger and committed."""
+    for index, chunk in enumerate(chunks):
+        # Nothing stored for these days yet (a backfill): pages go in by COPY.
+        fresh = not facts_exist(account, chunk.since, chunk.until)
+        prepare = functools.partial(
+            _prepare,
+            decimals=decimals,
+            currency=account.currency,
+            campaigns=campaigns,
+        )
+        for page in client.iter_insights(
+            account.external_id,
+            chunk.since,
+            chunk.until,
+            level="ad",
+            page_size=current_app.config["META_PAGE_SIZE"],
+            fields=meta.SYNC_FIELDS,
+            prepare=prepare,
+        ):
+            ready: _Prepared = page.prepared
+            facts = ready.facts or _fact_rows(account, ready.rows, campaigns)
+            counts = store_facts(account, facts, run.id, all_new=fresh)
+            run.pages += 1
+            run.requests += 1
+            run.rows_inserted += counts.inserted
+            run.rows_updated += counts.updated
+            run.rows_unchanged += counts.unchanged
+            run.rows_restated += counts.restated
+            run.cursor = page.after_cursor
+            run.heartbeat_at = utcnow()
+            run.progress = min(99, int(100 * (index + 0.5) / len(chunks)))
+            db.session.commit()
+        run.progress = min(99, int(100 * (index + 1) / len(chunks)))
+        db.session.commit()
 
 
 def sync_account(run_id: int) -> dict[str, Any]:
@@ -235,7 +321,6 @@ def _sync(run_id: int) -> dict[str, Any]:
     run.error = ""
     run.heartbeat_at = utcnow()
     db.session.commit()
-    totals = UpsertCounts()
     client = None
     try:
         client = _client(account)
@@ -252,29 +337,10 @@ def _sync(run_id: int) -> dict[str, Any]:
             ).id
         run.requests += 1
         db.session.commit()
+        decimals = exponent(account.currency)
         chunks = _chunks(run.since, run.until)
-        for index, chunk in enumerate(chunks):
-            for page in client.iter_insights(
-                account.external_id,
-                chunk.since,
-                chunk.until,
-                level="ad",
-                page_size=current_app.config["META_PAGE_SIZE"],
-            ):
-                counts = upsert_facts(account, _fact_rows(account, page.rows, campaigns), run.id)
-                totals.add(counts)
-                run.pages += 1
-                run.requests += 1
-                run.rows_inserted += counts.inserted
-                run.rows_updated += counts.updated
-                run.rows_unchanged += counts.unchanged
-                run.rows_restated += counts.restated
-                run.cursor = page.after_cursor
-                run.heartbeat_at = utcnow()
-                run.progress = min(99, int(100 * (index + 0.5) / len(chunks)))
-                db.session.commit()
-            run.progress = min(99, int(100 * (index + 1) / len(chunks)))
-            db.session.commit()
+        with _keep_loaded():
+            _pull(client, account, run, chunks, campaigns, decimals)
     except meta.TokenInvalid as exc:
         db.session.rollback()
         _close(client)

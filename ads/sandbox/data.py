@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from ads.sandbox.structure import (
     LEADS,
@@ -38,12 +39,15 @@ WEEKDAY_FACTOR = (1.0, 0.95, 0.95, 1.0, 1.1, 1.2, 1.15)
 
 def format_minor(minor: int, decimals: int) -> str:
     """Minor units as Meta writes money: "12.34", or "1234" for zero-decimal currencies."""
-    return str(Decimal(minor).scaleb(-decimals)) if decimals else str(minor)
+    if not decimals:
+        return str(minor)
+    whole, part = divmod(abs(minor), 10**decimals)
+    return f"{'-' if minor < 0 else ''}{whole}.{part:0{decimals}d}"
 
 
-@dataclass(frozen=True)
-class AdDay:
-    """One ad's delivery on one day, in minor units."""
+class AdDay(NamedTuple):
+    """One ad's delivery on one day, in minor units (a tuple: the sandbox makes one per
+    row it serves)."""
 
     spend_minor: int
     impressions: int
@@ -126,6 +130,8 @@ class SandboxData:
     async_polls: int = 2  # status polls until a report run says "Job Completed"
     restated: bool = False
     _structure: dict[str, tuple[list[Campaign], list[Ad]]] = field(default_factory=dict, repr=False)
+    _scales: dict[str, float] = field(default_factory=dict, repr=False)
+    _iso_days: dict[int, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.accounts is None:
@@ -154,6 +160,13 @@ class SandboxData:
 
     def day(self, index: int) -> date:
         return self.start_date + timedelta(days=index)
+
+    def day_iso(self, index: int) -> str:
+        """`day(index).isoformat()`, remembered (every row on the wire carries two)."""
+        text = self._iso_days.get(index)
+        if text is None:
+            text = self._iso_days[index] = self.day(index).isoformat()
+        return text
 
     def day_index(self, day: date) -> int:
         return (day - self.start_date).days
@@ -199,7 +212,7 @@ class SandboxData:
             return None
         ordinal = self._start_ordinal + index  # hashing the ordinal is cheaper than a date
         u = floats(self.seed, ad.id, ordinal)
-        scale = CURRENCY_SCALE.get(spec.currency, 1.0) * 10**spec.decimals
+        scale = self._scale(spec)
         units = 5 + 295 * ad.scale * (0.55 + 0.45 * u[0]) * WEEKDAY_FACTOR[(ordinal + 6) % 7]
         units = min(300.0, units)
         spend = max(1, round(units * scale))
@@ -207,9 +220,10 @@ class SandboxData:
         clicks = min(impressions, round(impressions * ad.ctr * (0.7 + 0.6 * u[2])))
         link = min(clicks, round(clicks * (0.6 + 0.35 * u[3])))
         reach = min(impressions, max(1, round(impressions / (1.05 + 0.85 * u[4]))))
-        cvr = {SALES: ad.cvr, TRAFFIC: 0.004, LEADS: 0.0}[ad.objective]
+        objective = ad.objective
+        cvr = ad.cvr if objective == SALES else 0.004 if objective == TRAFFIC else 0.0
         purchases = int(link * cvr * (0.5 + u[5]) + u[6])
-        lead_rate = {SALES: 0.004, TRAFFIC: 0.0, LEADS: ad.lead_rate}[ad.objective]
+        lead_rate = 0.004 if objective == SALES else ad.lead_rate if objective == LEADS else 0.0
         leads = int(link * lead_rate * (0.5 + u[8]) + u[9])
         value = round(purchases * ad.aov * (0.8 + 0.4 * u[7]) * scale)
         if (self.restated if restated is None else restated) and self.is_restated_day(index):
@@ -243,6 +257,15 @@ class SandboxData:
             actions={k: v for k, v in actions.items() if v},
             action_values={k: v for k, v in values.items() if v},
         )
+
+    def _scale(self, spec: AccountSpec) -> float:
+        """Minor units per "unit" of spend in the account's currency."""
+        scale = self._scales.get(spec.id)
+        if scale is None:
+            scale = self._scales[spec.id] = (
+                CURRENCY_SCALE.get(spec.currency, 1.0) * 10**spec.decimals
+            )
+        return scale
 
     @staticmethod
     def _purchases(ad: Ad, n: int, value: int, u: list[float], actions: dict, values: dict) -> None:

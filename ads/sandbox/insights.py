@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from ads.sandbox.data import (
@@ -19,6 +20,7 @@ from ads.sandbox.data import (
     LEVELS,
     AccountSpec,
     Ad,
+    AdDay,
     SandboxData,
     format_minor,
 )
@@ -115,6 +117,10 @@ class InsightsQuery:
     increment: int  # days per row; the whole range for all_days
     fields: tuple[str, ...]
 
+    @cached_property
+    def wanted(self) -> frozenset[str]:
+        return frozenset(self.fields)
+
     @classmethod
     def parse(cls, account: AccountSpec, params: Mapping[str, str]) -> InsightsQuery:
         level = params.get("level") or "account"
@@ -155,6 +161,7 @@ class _Group:
     info: dict[str, str]
     ads: list[Ad]
     buckets: list[tuple[int, int]]  # merged, inclusive bucket-index ranges with delivery
+    fixed: dict[str, Any] | None = None  # the row fields every row of the group shares
 
     @property
     def count(self) -> int:
@@ -226,49 +233,93 @@ class InsightsPager:
                 skip = 0
         return rows
 
+    def _fixed(self, group: _Group) -> dict[str, Any]:
+        """The requested fields that are the same on every row of the group."""
+        if group.fixed is None:
+            spec = self.query.account
+            known = {
+                "account_id": spec.number,
+                "account_name": spec.name,
+                "account_currency": spec.currency,
+                "attribution_setting": ATTRIBUTION_SETTING,
+                **group.info,
+            }
+            group.fixed = {name: known[name] for name in self.query.fields if name in known}
+        return group.fixed
+
+    def _day_row(self, group: _Group, index: int, day: AdDay) -> dict[str, Any]:
+        """`_row` for one ad on one day (the sync's case): the same fields, without sums."""
+        wanted, decimals = self.query.wanted, self.query.account.decimals
+        row = self._fixed(group).copy()
+        if "spend" in wanted:
+            row["spend"] = format_minor(day.spend_minor, decimals)
+        if "impressions" in wanted:
+            row["impressions"] = str(day.impressions)
+        if day.clicks and "clicks" in wanted:
+            row["clicks"] = str(day.clicks)
+        if day.inline_link_clicks and "inline_link_clicks" in wanted:
+            row["inline_link_clicks"] = str(day.inline_link_clicks)
+        if "reach" in wanted:
+            row["reach"] = str(day.reach)
+        if day.actions and "actions" in wanted:
+            row["actions"] = [{"action_type": k, "value": str(v)} for k, v in day.actions.items()]
+        if day.action_values and "action_values" in wanted:
+            row["action_values"] = [
+                {"action_type": k, "value": format_minor(v, decimals)}
+                for k, v in day.action_values.items()
+            ]
+        row["date_start"] = row["date_stop"] = self.data.day_iso(index)
+        return row
+
     def _row(self, group: _Group, bucket: int) -> dict[str, Any]:
         q, spec = self.query, self.query.account
         first = self.first + bucket * q.increment
         last = min(self.last, first + q.increment - 1)
-        sums = {"spend": 0, "impressions": 0, "clicks": 0, "inline_link_clicks": 0, "reach": 0}
+        if len(group.ads) == 1 and first == last:  # one ad-day (ad level, daily): no sums
+            day = self.data.ad_day(spec, group.ads[0], first, restated=self.restated)
+            if day is not None:
+                return self._day_row(group, first, day)
+        sums = dict.fromkeys(_SUMMED, 0)
         actions: dict[str, int] = {}
         values: dict[str, int] = {}
         for _ad, _i, day in self.data.ad_days(spec, group.ads, first, last, self.restated):
-            sums["spend"] += day.spend_minor
-            sums["impressions"] += day.impressions
-            sums["clicks"] += day.clicks
-            sums["inline_link_clicks"] += day.inline_link_clicks
-            sums["reach"] += day.reach  # not additive at Meta; good enough for a sandbox
+            for name, value in _day_sums(day).items():
+                sums[name] += value  # reach is not additive at Meta; fine for a sandbox
             for k, v in day.actions.items():
                 actions[k] = actions.get(k, 0) + v
             for k, v in day.action_values.items():
                 values[k] = values.get(k, 0) + v
-        row: dict[str, Any] = {}
-        for name in q.fields:
-            if name == "account_id":
-                row[name] = spec.number
-            elif name == "account_name":
-                row[name] = spec.name
-            elif name == "account_currency":
-                row[name] = spec.currency
-            elif name in group.info:
-                row[name] = group.info[name]
-            elif name == "spend":
-                row[name] = format_minor(sums["spend"], spec.decimals)
-            elif name in ("impressions", "reach") or (name in sums and sums[name]):
+        decimals = spec.decimals
+        wanted = q.wanted
+        row = self._fixed(group).copy()
+        if "spend" in wanted:
+            row["spend"] = format_minor(sums["spend"], decimals)
+        for name in ("impressions", "clicks", "inline_link_clicks", "reach"):
+            # Meta omits empty metrics (impressions and reach are always there).
+            if name in wanted and (sums[name] or name in ("impressions", "reach")):
                 row[name] = str(sums[name])
-            elif name == "actions" and actions:
-                row[name] = [{"action_type": k, "value": str(v)} for k, v in actions.items()]
-            elif name == "action_values" and values:
-                row[name] = [
-                    {"action_type": k, "value": format_minor(v, spec.decimals)}
-                    for k, v in values.items()
-                ]
-            elif name == "attribution_setting":
-                row[name] = ATTRIBUTION_SETTING
-        row["date_start"] = self.data.day(first).isoformat()
-        row["date_stop"] = self.data.day(last).isoformat()
+        if actions and "actions" in wanted:
+            row["actions"] = [{"action_type": k, "value": str(v)} for k, v in actions.items()]
+        if values and "action_values" in wanted:
+            row["action_values"] = [
+                {"action_type": k, "value": format_minor(v, decimals)} for k, v in values.items()
+            ]
+        row["date_start"] = self.data.day_iso(first)
+        row["date_stop"] = self.data.day_iso(last)
         return row
+
+
+_SUMMED = ("spend", "impressions", "clicks", "inline_link_clicks", "reach")
+
+
+def _day_sums(day: AdDay) -> dict[str, int]:
+    return {
+        "spend": day.spend_minor,
+        "impressions": day.impressions,
+        "clicks": day.clicks,
+        "inline_link_clicks": day.inline_link_clicks,
+        "reach": day.reach,
+    }
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

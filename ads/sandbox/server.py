@@ -37,7 +37,6 @@ from ads.sandbox.faults import (
 )
 from ads.sandbox.hooks import json_response
 from ads.sandbox.insights import (
-    InsightsPager,
     InsightsQuery,
     decode_cursor,
     encode_cursor,
@@ -232,7 +231,7 @@ def _campaigns(state, account, run, params, target) -> dict[str, Any]:
 
 
 def _insights(state, account, run, params, target) -> dict[str, Any]:
-    pager = InsightsPager(state.data, InsightsQuery.parse(account, params))
+    pager = state.pager(InsightsQuery.parse(account, params))
     return _paged(state, params, target, pager.count(), pager.page)
 
 
@@ -261,7 +260,7 @@ def _report_status(state, account, run, params, target) -> dict[str, Any]:
 def _report_results(state, account, run, params, target) -> dict[str, Any]:
     if run.status != "Job Completed":
         raise bad_param(f"The report {run.id} is not ready: {run.status or 'Job Not Started'}")
-    pager = InsightsPager(state.data, run.query)
+    pager = state.pager(run.query)
     return _paged(state, params, target, pager.count(), pager.page)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ads.sandbox.data import AccountSpec, SandboxData
 from ads.sandbox.faults import Faults, GraphError, unsupported
-from ads.sandbox.insights import InsightsQuery
+from ads.sandbox.insights import InsightsPager, InsightsQuery
 
 RUNNING = ("Job Not Started", "Job Started", "Job Running")
 
@@ -42,6 +42,17 @@ class SandboxState:
         self._traces = 0
         self._counts: Counter[str] = Counter()
         self._accounts: Counter[str] = Counter()
+        self._pagers: dict[InsightsQuery, InsightsPager] = {}
+
+    def pager(self, query: InsightsQuery) -> InsightsPager:
+        """The query's pager, kept for its next pages (an account's ads never change)."""
+        with self._lock:
+            pager = self._pagers.get(query)
+            if pager is None:
+                if len(self._pagers) >= 32:
+                    self._pagers.pop(next(iter(self._pagers)))
+                pager = self._pagers[query] = InsightsPager(self.data, query)
+            return pager
 
     # -- faults ----------------------------------------------------------------------------------
 

@@ -78,6 +78,46 @@ def test_duplicate_rows_in_one_batch_do_not_duplicate_facts(app):
     assert db.session.scalar(select(func.count(SpendFact.id))) == 2
 
 
+def _tuples(rows: list[services.FactRow]) -> list[tuple]:
+    return [tuple(getattr(r, name) for name in services.FACT_FIELDS) for r in rows]
+
+
+def test_store_facts_loads_a_new_page_and_compares_when_told_wrongly(app):
+    account, pc = _account()
+    rows = _rows(pc.id)
+    march = (date(2026, 3, 1), date(2026, 3, 3))
+    assert not services.facts_exist(account, *march)
+    first = services.store_facts(account, _tuples(rows), None, all_new=True)  # COPY on PostgreSQL
+    db.session.commit()
+    assert (first.inserted, first.updated) == (6, 0)
+    assert services.facts_exist(account, *march)
+    assert not services.facts_exist(account, date(2026, 3, 4), date(2026, 3, 31))
+
+    # "All new" was wrong: the unique key stops the COPY and the page is compared instead.
+    changed = [
+        replace(r, spend_minor=r.spend_minor + 100) if r.object_id == "ad-0" else r for r in rows
+    ]
+    again = services.store_facts(account, _tuples(changed), None, all_new=True)
+    db.session.commit()
+    assert (again.inserted, again.updated, again.unchanged, again.restated) == (0, 3, 3, 3)
+    assert db.session.scalar(select(func.count(SpendFact.id))) == 6
+    total = db.session.scalar(select(func.sum(SpendFact.spend_minor)))
+    assert total == sum(r.spend_minor for r in changed)
+    assert db.session.scalar(select(func.count(Restatement.id))) == 3
+
+
+def test_store_facts_with_a_key_twice_in_a_new_page_keeps_the_last(app):
+    account, pc = _account()
+    rows = _rows(pc.id, days=1)
+    counts = services.store_facts(
+        account, _tuples([*rows, replace(rows[0], spend_minor=999)]), None, all_new=True
+    )
+    db.session.commit()
+    assert counts.inserted == 2
+    stored = db.session.scalars(select(SpendFact).order_by(SpendFact.object_id)).all()
+    assert [(f.object_id, f.spend_minor) for f in stored] == [("ad-0", 999), ("ad-1", 12000)]
+
+
 def test_mapping_by_tag_then_name_and_manual_override_wins(app, users):
     tagged = factories.CampaignFactory(name="Spring Launch", owner=users["marketer"])
     named = factories.CampaignFactory(name="Retargeting EU", owner=users["marketer"])
