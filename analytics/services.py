@@ -28,6 +28,14 @@ FACT_COLUMNS = [
     "conversions",
     "revenue_minor",
 ]
+_SUMMED = (  # spend_facts columns, in the order of FACT_COLUMNS' sums
+    "spend_minor",
+    "impressions",
+    "clicks",
+    "reach",
+    "conversions",
+    "conversion_value_minor",
+)
 INT_COLUMNS = ("spend_minor", "impressions", "clicks", "reach", "conversions", "revenue_minor")
 
 
@@ -41,37 +49,43 @@ def facts_frame(
     """Daily facts per platform campaign joined to their mapping; channel = account platform.
 
     Ad-level rows are summed to the platform-campaign × day grain (or the whole period when
-    `by_day` is false) in SQL (integer sums are
-    exact there); every ratio is left to the pandas engine.
+    `by_day` is false) in SQL (integer sums are exact there), before the join to the mapping
+    and the account: the join then touches one row per group, not one per fact. Every ratio
+    is left to the pandas engine.
     """
     keys = (
         *((SpendFact.day,) if by_day else ()),
-        PlatformCampaign.campaign_id,
         SpendFact.platform_campaign_id,
-        AdAccount.platform,
         SpendFact.account_id,
         SpendFact.currency,
     )
+    inner = select(
+        *keys,
+        *(func.sum(getattr(SpendFact, name)).label(name) for name in _SUMMED),
+    ).group_by(*keys)
+    if campaign_ids is not None:
+        mapped = select(PlatformCampaign.id).where(
+            PlatformCampaign.campaign_id.in_(list(campaign_ids))
+        )
+        inner = inner.where(SpendFact.platform_campaign_id.in_(mapped))
+    if since:
+        inner = inner.where(SpendFact.day >= since)
+    if until:
+        inner = inner.where(SpendFact.day <= until)
+    sums = inner.subquery()
     stmt = (
         select(
-            *keys,
-            func.sum(SpendFact.spend_minor),
-            func.sum(SpendFact.impressions),
-            func.sum(SpendFact.clicks),
-            func.sum(SpendFact.reach),
-            func.sum(SpendFact.conversions),
-            func.sum(SpendFact.conversion_value_minor),
+            *((sums.c.day,) if by_day else ()),
+            PlatformCampaign.campaign_id,
+            sums.c.platform_campaign_id,
+            AdAccount.platform,
+            sums.c.account_id,
+            sums.c.currency,
+            *(sums.c[name] for name in _SUMMED),
         )
-        .join(PlatformCampaign, PlatformCampaign.id == SpendFact.platform_campaign_id)
-        .join(AdAccount, AdAccount.id == SpendFact.account_id)
-        .group_by(*keys)
+        .join_from(sums, PlatformCampaign, PlatformCampaign.id == sums.c.platform_campaign_id)
+        .join(AdAccount, AdAccount.id == sums.c.account_id)
     )
-    if campaign_ids is not None:
-        stmt = stmt.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
-    if since:
-        stmt = stmt.where(SpendFact.day >= since)
-    if until:
-        stmt = stmt.where(SpendFact.day <= until)
     columns = FACT_COLUMNS if by_day else FACT_COLUMNS[1:]
     frame = pd.DataFrame.from_records(list(db.session.execute(stmt)), columns=columns)
     for column in INT_COLUMNS:
