@@ -331,7 +331,7 @@ class MetaClient:
         after: str | None,
         prepare: Callable[[list[dict[str, Any]]], Any] | None,
     ) -> Iterator[InsightPage]:
-        """The SDK's first page, then the rest, one page ahead.
+        """The SDK's first page, then the rest, fetched and decoded ahead of the caller.
 
         Later pages repeat the cursor's request with `after` (as the SDK's Cursor does, and
         only while the page had both `paging.cursors.after` and `paging.next`), through the
