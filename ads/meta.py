@@ -246,6 +246,24 @@ class MetaClient:
             status=int(status) if status is not None else None,
         )
 
+    def account_currency(self, account_id: str, since: date, until: date) -> str:
+        """The currency of the account's insights for since..until, "" if it had none.
+
+        One account-level row (no time increment): for servers that do not serve the
+        account node itself.
+        """
+        params = {
+            "level": LEVELS["account"],
+            "time_range": {"since": since.isoformat(), "until": until.isoformat()},
+            "limit": 1,
+        }
+        with self._translating("account currency"):
+            cursor = self._account(account_id).get_insights(
+                fields=[_F.account_currency], params=params
+            )
+            first = _row_data(cursor[0]) if len(cursor) else {}
+        return str(first.get("account_currency") or "").strip().upper()
+
     def list_campaigns(self, account_id: str) -> list[PlatformCampaign]:
         fields = [Campaign.Field.id, Campaign.Field.name, Campaign.Field.status]
         fields.append(Campaign.Field.objective)
@@ -526,9 +544,8 @@ class MetaClient:
             reason = TOKEN_REASONS.get(subcode or 0, "access token invalid")
             return TokenInvalid(f"{reason} ({ref}): {message}", **info)
         if code in RATE_LIMIT_CODES:
-            wait = f"; retry in {usage.regain_seconds:g} s" if usage.regain_seconds else ""
             return RateLimited(
-                f"rate limited by Meta ({ref}): {message}{wait}",
+                f"rate limited by Meta ({ref}): {message}",
                 retry_after=usage.regain_seconds,
                 **info,
             )

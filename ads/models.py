@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -169,11 +170,24 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+LIVE_RUN_WHERE = "kind = 'meta_sync' AND status IN ('queued', 'running', 'retrying')"
+
+
 class SyncRun(db.Model):
     """The ledger of every sync or import: what it did, how long, and why it failed."""
 
     __tablename__ = "sync_runs"
-    __table_args__ = (Index("ix_sync_runs_account_started", "account_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_sync_runs_account_started", "account_id", "started_at"),
+        # At most one live Meta sync per account, whatever races past the check in open_run.
+        Index(
+            "uq_sync_runs_one_live_per_account",
+            "account_id",
+            unique=True,
+            postgresql_where=text(LIVE_RUN_WHERE),
+            sqlite_where=text(LIVE_RUN_WHERE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("ad_accounts.id", ondelete="CASCADE"))

@@ -1,10 +1,13 @@
 """The Meta sync job: pull daily ad-level insights into spend facts, safely re-runnable.
 
-- Jobs take ids. `start_sync` creates the ledger row and enqueues `sync_account` under a
-  deterministic job id; an account with a live run gets that run back instead of a second one.
-- Each page of insights is upserted and committed with the run's cursor, so a killed worker
-  loses at most one page and a rerun converges on the same totals (upserts on natural keys).
-- Rate limits re-enqueue the job later (never sleep in a worker); code 190 flags the account.
+- Jobs take ids. `start_sync` opens the ledger row (ads/sync_runs.py) and enqueues
+  `sync_account` under a deterministic job id; an account with a live run gets that run back
+  instead of a second one.
+- Each page of insights is upserted and committed, and each finished chunk of the window is
+  written down in the run, so a killed worker loses at most one page, a retry resumes after
+  the last finished chunk, and a rerun converges on the same totals (upserts on natural keys).
+- Rate limits re-enqueue the job later (never sleep in a worker), as does usage past
+  SLOW_DOWN_PCT between chunks; code 190 flags the account; "too much data" halves the window.
 """
 
 from __future__ import annotations
@@ -14,12 +17,10 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from rq import Worker
-from sqlalchemy import select
 
 from ads import meta
 from ads.models import AdAccount, RunStatus, SyncRun
@@ -31,97 +32,55 @@ from ads.services import (
     store_facts,
     upsert_platform_campaign,
 )
+from ads.sync_runs import (
+    ATTRIBUTION_WINDOW_DAYS,
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_CAP_SECONDS,
+    MAX_ATTEMPTS,
+    SyncRefused,
+    active_run,
+    backoff_seconds,
+    default_window,
+    done_through,
+    failures,
+    finish,
+    job_id_for,
+    note,
+    open_run,
+)
 from analytics.services import mapped_campaign_ids, refresh_goals
 from core.audit import acting_as
 from core.extensions import db
-from core.jobs import enqueue, fetch_job, get_queue
-from core.money import exponent
+from core.jobs import enqueue, get_queue
+from core.money import exponent, known_currencies
 from core.types import utcnow
+
+__all__ = [
+    "ATTRIBUTION_WINDOW_DAYS",
+    "BACKOFF_BASE_SECONDS",
+    "BACKOFF_CAP_SECONDS",
+    "CHUNK_DAYS",
+    "MAX_ATTEMPTS",
+    "SlowDown",
+    "SyncRefused",
+    "active_run",
+    "backoff_seconds",
+    "default_window",
+    "job_id_for",
+    "start_sync",
+    "sync_account",
+    "sync_all_accounts",
+]
 
 log = logging.getLogger(__name__)
 
-ATTRIBUTION_WINDOW_DAYS = 28
-MAX_ATTEMPTS = 6
-BACKOFF_BASE_SECONDS = 60
-BACKOFF_CAP_SECONDS = 3600
+JOB_TIMEOUT = 6 * 3600
 CHUNK_DAYS = 92  # one insights request (async when long) per chunk; progress moves per chunk
+MIN_PAGE_SIZE = 25  # "too much data": halve the window, then the page, down to this
 
 
-class SyncRefused(RuntimeError):
-    """A sync cannot start (no token, account needs re-authorisation...)."""
-
-
-def job_id_for(run: SyncRun, attempt: int = 0) -> str:
-    """Deterministic per run and attempt; one live run per account is enforced by `active_run`.
-
-    A job killed with its worker may be re-queued by RQ's registry cleanup: under its own id it
-    finds its run already final and does nothing, instead of standing in for a newer run.
-    """
-    base = f"sync-account-{run.account_id}-run-{run.id}"
-    return base + (f"-retry-{attempt}" if attempt else "")
-
-
-def default_window(account: AdAccount, today: date | None = None) -> tuple[date, date]:
-    """First sync backfills; later ones re-pull the attribution window up to yesterday."""
-    today = today or datetime.now(UTC).date()
-    until = today - timedelta(days=1)
-    if account.synced_through is None:
-        since = until - timedelta(days=max(1, account.backfill_days) - 1)
-    else:
-        since = min(account.synced_through + timedelta(days=1), until) - timedelta(
-            days=ATTRIBUTION_WINDOW_DAYS - 1
-        )
-    return since, until
-
-
-def _live(run: SyncRun) -> bool:
-    """Is some worker (or the caller, inline) still responsible for this run?"""
-    if run.is_final:
-        return False
-    if not current_app.config.get("REDIS_URL"):
-        return False  # inline runs finish before the request does: a leftover is stale
-    job = fetch_job(run.job_id) if run.job_id else None
-    if job is None:
-        return False
-    status = job.get_status(refresh=True)
-    if status is None or status.value not in ("queued", "started", "scheduled", "deferred"):
-        return False
-    if status.value != "started":
-        return True
-    # Started: only as alive as the worker running it (a SIGKILLed worker stops beating).
-    worker = (
-        Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, job.connection)
-        if job.worker_name
-        else None
-    )
-    if worker is None or worker.last_heartbeat is None:
-        return False
-    # The worker beats every 30 s while a job runs; SYNC_STALE_SECONDS without one = dead.
-    stale = current_app.config["SYNC_STALE_SECONDS"]
-    return (datetime.now(UTC) - worker.last_heartbeat).total_seconds() < stale
-
-
-def active_run(account_id: int) -> SyncRun | None:
-    runs = db.session.scalars(
-        select(SyncRun)
-        .where(SyncRun.account_id == account_id, SyncRun.kind == "meta_sync")
-        .where(SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.RETRYING]))
-        .order_by(SyncRun.id.desc())
-    ).all()
-    live = None
-    for run in runs:
-        if live is None and _live(run):
-            live = run
-            continue
-        # A run nobody works on any more (worker killed): say so, never leave it "running",
-        # and drop its dead job so the account's job id is free for the rerun.
-        job = fetch_job(run.job_id) if run.job_id else None
-        if job is not None:
-            job.delete()
-        run.status = RunStatus.FAILED.value
-        run.error = run.error or "Interrupted: the worker stopped before the sync finished."
-        run.finished_at = utcnow()
-    return live
+class SlowDown(meta.RateLimited):
+    """Meta's usage headers passed SLOW_DOWN_PCT: pause before the wall, resume later."""
 
 
 def start_sync(
@@ -137,27 +96,19 @@ def start_sync(
         raise SyncRefused("No such ad account.")
     if not account.has_token:
         raise SyncRefused("This account has no access token: reconnect it first.")
-    existing = active_run(account_id)
-    if existing is not None:
-        db.session.commit()
-        return existing
-    default_since, default_until = default_window(account)
-    since, until = since or default_since, until or default_until
-    if since > until:
-        raise SyncRefused("The start date must be on or before the end date.")
-    run = SyncRun(
-        account_id=account.id,
-        kind="meta_sync",
-        status=RunStatus.QUEUED.value,
-        since=since,
-        until=until,
-        started_by_id=user_id,
+    run, created = open_run(account, since, until, user_id)
+    if not created:
+        return run
+    handle = enqueue(
+        sync_account,
+        account.id,
+        run.since,
+        run.until,
+        run_id=run.id,
+        job_id=run.job_id,
+        queue="default",
+        timeout=JOB_TIMEOUT,
     )
-    db.session.add(run)
-    db.session.flush()
-    run.job_id = job_id_for(run)
-    db.session.commit()
-    handle = enqueue(sync_account, run.id, job_id=run.job_id, queue="default", timeout=6 * 3600)
     if handle.inline:
         db.session.expire_all()
     return db.session.get(SyncRun, run.id)
@@ -265,50 +216,161 @@ def _pull(
     client: meta.MetaClient,
     account: AdAccount,
     run: SyncRun,
-    chunks: list[_Chunk],
     campaigns: dict[str, int],
     decimals: int,
 ) -> None:
-    """Every page of every chunk: stored, counted in the run's ledger and committed."""
+    """Every chunk of the window not finished by an earlier attempt: pulled, stored, committed.
+
+    A finished chunk is written down in the run (`done_through`), so a retry resumes after
+    it. Between chunks, a usage header past SLOW_DOWN_PCT pauses the run (SlowDown) instead
+    of running into Meta's wall; inline (no queue to come back on) it goes on.
+    """
+    chunks = _chunks(run.since, run.until)
+    done = done_through(run)
+    queued = get_queue("default") is not None
     for index, chunk in enumerate(chunks):
-        # Nothing stored for these days yet (a backfill): pages go in by COPY.
-        fresh = not facts_exist(account, chunk.since, chunk.until)
-        prepare = functools.partial(
-            _prepare,
-            decimals=decimals,
-            currency=account.currency,
-            campaigns=campaigns,
-        )
-        for page in client.iter_insights(
-            account.external_id,
+        if done is not None and chunk.until <= done:
+            continue
+        usage = _pull_window(
+            client,
+            account,
+            run,
             chunk.since,
             chunk.until,
-            level="ad",
-            page_size=current_app.config["META_PAGE_SIZE"],
-            fields=meta.SYNC_FIELDS,
-            prepare=prepare,
-        ):
-            ready: _Prepared = page.prepared
-            facts = ready.facts or _fact_rows(account, ready.rows, campaigns)
-            counts = store_facts(account, facts, run.id, all_new=fresh)
-            run.pages += 1
-            run.requests += 1
-            run.rows_inserted += counts.inserted
-            run.rows_updated += counts.updated
-            run.rows_unchanged += counts.unchanged
-            run.rows_restated += counts.restated
-            run.cursor = page.after_cursor
-            run.heartbeat_at = utcnow()
-            run.progress = min(99, int(100 * (index + 0.5) / len(chunks)))
-            db.session.commit()
+            current_app.config["META_PAGE_SIZE"],
+            campaigns,
+            decimals,
+            progress=(index, len(chunks)),
+        )
         run.progress = min(99, int(100 * (index + 1) / len(chunks)))
+        note(run, done_through=chunk.until.isoformat(), failures=0)
         db.session.commit()
+        if queued and usage.should_slow_down and index + 1 < len(chunks):
+            raise SlowDown(
+                f"usage at {usage.max_pct:g}% of Meta's limit; pausing before it is reached",
+                retry_after=usage.regain_seconds,
+            )
 
 
-def sync_account(run_id: int) -> dict[str, Any]:
-    """The job. Safe to run twice; commits per page."""
+def _pull_window(
+    client: meta.MetaClient,
+    account: AdAccount,
+    run: SyncRun,
+    since: date,
+    until: date,
+    page_size: int,
+    campaigns: dict[str, int],
+    decimals: int,
+    *,
+    progress: tuple[int, int],
+) -> meta.Usage:
+    """Every page of since..until, stored and committed one by one; the last page's usage.
+
+    When Meta answers "too much data", the window is halved (then the page size) and each
+    half pulled in turn; pages already stored are upserted again, unchanged.
+    """
+    try:
+        return _pull_pages(
+            client, account, run, since, until, page_size, campaigns, decimals, progress
+        )
+    except meta.TooMuchData:
+        days = (until - since).days + 1
+        if days == 1 and page_size <= MIN_PAGE_SIZE:
+            raise
+        db.session.rollback()
+        if days == 1:
+            halves = [(since, until)]
+        else:
+            middle = since + timedelta(days=days // 2 - 1)
+            halves = [(since, middle), (middle + timedelta(days=1), until)]
+        smaller = max(MIN_PAGE_SIZE, page_size // 2)
+        usage = meta.Usage()
+        for start, end in halves:
+            usage = _pull_window(
+                client,
+                account,
+                run,
+                start,
+                end,
+                smaller,
+                campaigns,
+                decimals,
+                progress=progress,
+            )
+        return usage
+
+
+def _pull_pages(
+    client: meta.MetaClient,
+    account: AdAccount,
+    run: SyncRun,
+    since: date,
+    until: date,
+    page_size: int,
+    campaigns: dict[str, int],
+    decimals: int,
+    progress: tuple[int, int],
+) -> meta.Usage:
+    # Nothing stored for these days yet (a backfill): pages go in by COPY.
+    fresh = not facts_exist(account, since, until)
+    prepare = functools.partial(
+        _prepare, decimals=decimals, currency=account.currency, campaigns=campaigns
+    )
+    usage = meta.Usage()
+    index, total = progress
+    for page in client.iter_insights(
+        account.external_id,
+        since,
+        until,
+        level="ad",
+        page_size=page_size,
+        fields=meta.SYNC_FIELDS,
+        prepare=prepare,
+    ):
+        ready: _Prepared = page.prepared
+        facts = ready.facts or _fact_rows(account, ready.rows, campaigns)
+        counts = store_facts(account, facts, run.id, all_new=fresh)
+        run.pages += 1
+        run.requests += 1
+        run.rows_inserted += counts.inserted
+        run.rows_updated += counts.updated
+        run.rows_unchanged += counts.unchanged
+        run.rows_restated += counts.restated
+        run.cursor = page.after_cursor
+        run.heartbeat_at = utcnow()
+        run.progress = min(99, int(100 * (index + 0.5) / total))
+        db.session.commit()
+        usage = page.usage
+    return usage
+
+
+def sync_account(
+    account_id: int,
+    since: date | str | None = None,
+    until: date | str | None = None,
+    *,
+    run_id: int | None = None,
+) -> dict[str, Any]:
+    """The job: one Meta account's daily ad insights for since..until. Safe to run twice.
+
+    `start_sync` opens the ledger row and passes its `run_id`; called without one (enqueued
+    by hand, say), the job opens its own run, or reports the account's live one and stops.
+    Commits page by page.
+    """
     with acting_as("sync job"):
+        if run_id is None:
+            account = db.session.get(AdAccount, account_id)
+            if account is None:
+                return {"skipped": True, "error": "No such ad account."}
+            run, created = open_run(account, _as_date(since), _as_date(until), None)
+            if not created:
+                return {"skipped": True, "run_id": run.id, "status": run.status}
+            run_id = run.id
         return _sync(run_id)
+
+
+def _as_date(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _sync(run_id: int) -> dict[str, Any]:
@@ -324,28 +386,16 @@ def _sync(run_id: int) -> dict[str, Any]:
     client = None
     try:
         client = _client(account)
-        info = client.get_account(account.external_id)
-        run.requests += 1
-        if info.currency and info.currency != account.currency:
-            account.currency = info.currency
-        if info.name and account.name in ("", account.external_id):
-            account.name = info.name
-        campaigns: dict[str, int] = {}
-        for pc in client.list_campaigns(account.external_id):
-            campaigns[pc.id] = upsert_platform_campaign(
-                account, pc.id, pc.name, pc.status, pc.objective
-            ).id
-        run.requests += 1
+        _refresh_account(client, account, run)
+        campaigns = _known_campaigns(client, account, run)
         db.session.commit()
-        decimals = exponent(account.currency)
-        chunks = _chunks(run.since, run.until)
         with _keep_loaded():
-            _pull(client, account, run, chunks, campaigns, decimals)
+            _pull(client, account, run, campaigns, exponent(account.currency))
     except meta.TokenInvalid as exc:
         db.session.rollback()
         _close(client)
         mark_needs_reauth(account, str(exc))
-        return _finish(
+        return finish(
             run, RunStatus.FAILED, f"Token refused by Meta: {exc}. Reconnect the account."
         )
     except (meta.RateLimited, meta.TransientError) as exc:
@@ -356,21 +406,69 @@ def _sync(run_id: int) -> dict[str, Any]:
         db.session.rollback()
         _close(client)
         mark_error(account, str(exc))
-        return _finish(run, RunStatus.FAILED, f"Meta refused the request: {exc}")
+        return finish(run, RunStatus.FAILED, f"Meta refused the request: {exc}")
     except Exception as exc:
         db.session.rollback()
         _close(client)
         log.exception("sync run %s failed", run_id)
         run = db.session.get(SyncRun, run_id)
         mark_error(account, "Unexpected error during sync; see the sync log.")
-        return _finish(run, RunStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}")
+        return finish(run, RunStatus.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}")
     _close(client)
     account.synced_through = max(account.synced_through or run.until, run.until)
     account.last_synced_at = utcnow()
     if account.status != "active":
         account.status, account.status_reason = "active", ""
     refresh_goals(mapped_campaign_ids(account.id))
-    return _finish(run, RunStatus.SUCCEEDED, "")
+    return finish(run, RunStatus.SUCCEEDED, "")
+
+
+def _refresh_account(client: meta.MetaClient, account: AdAccount, run: SyncRun) -> None:
+    """The account's name and currency as Meta has them.
+
+    Graph API servers that do not serve the account node (Meta itself always does) still
+    give the currency with the insights: asked for there, at account level, in one row.
+    Token and rate-limit errors stop the sync as anywhere else.
+    """
+    try:
+        info = client.get_account(account.external_id)
+        currency, name = info.currency, info.name
+    except (meta.TokenInvalid, meta.RateLimited, meta.TransientError):
+        raise
+    except meta.MetaError as exc:
+        log.warning("account %s: account node unreadable (%s)", account.external_id, exc)
+        currency = client.account_currency(account.external_id, run.since, run.until)
+        name = ""
+        run.requests += 1
+    run.requests += 1
+    if currency and currency != account.currency:
+        if currency not in known_currencies():
+            raise meta.MetaError(f"Meta reports the account currency as {currency!r}")
+        account.currency = currency
+    if name and account.name in ("", account.external_id):
+        account.name = name[:200]
+
+
+def _known_campaigns(client: meta.MetaClient, account: AdAccount, run: SyncRun) -> dict[str, int]:
+    """The account's campaigns (names, statuses, objectives) stored for mapping.
+
+    When the listing is refused (other than for the token or a rate limit), the sync goes on:
+    every insights row carries its campaign's id and name, stored as they come.
+    """
+    campaigns: dict[str, int] = {}
+    try:
+        listed = client.list_campaigns(account.external_id)
+    except (meta.TokenInvalid, meta.RateLimited, meta.TransientError):
+        raise
+    except meta.MetaError as exc:
+        log.warning("account %s: campaign list unreadable (%s)", account.external_id, exc)
+        listed = []
+    run.requests += 1
+    for pc in listed:
+        campaigns[pc.id] = upsert_platform_campaign(
+            account, pc.id, pc.name, pc.status, pc.objective
+        ).id
+    return campaigns
 
 
 def _close(client: Any) -> None:
@@ -378,47 +476,46 @@ def _close(client: Any) -> None:
         client.close()
 
 
-def _finish(run: SyncRun, status: RunStatus, error: str) -> dict[str, Any]:
-    run.status = status.value
-    run.error = error
-    run.finished_at = utcnow()
-    run.next_retry_at = None
-    if status is RunStatus.SUCCEEDED:
-        run.progress = 100
-    db.session.commit()
-    return {
-        "run_id": run.id,
-        "status": run.status,
-        "inserted": run.rows_inserted,
-        "updated": run.rows_updated,
-        "restated": run.rows_restated,
-        "error": run.error,
-    }
-
-
-def backoff_seconds(attempt: int, hinted: float | None) -> int:
-    if hinted:
-        return int(min(max(hinted, 1), BACKOFF_CAP_SECONDS))
-    return int(min(BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1), BACKOFF_CAP_SECONDS))
-
-
 def _retry_later(run: SyncRun, exc: Exception) -> dict[str, Any]:
-    kind = "rate limited" if isinstance(exc, meta.RateLimited) else "temporary error"
-    if run.attempts >= MAX_ATTEMPTS:
-        return _finish(
-            run, RunStatus.FAILED, f"Gave up after {run.attempts} attempts ({kind}): {exc}"
-        )
-    delay = backoff_seconds(run.attempts, getattr(exc, "retry_after", None))
+    """Come back later through RQ's scheduler (never sleep in a worker), or give up.
+
+    A pause before the limit (SlowDown) is not a failure: only failed attempts in a row, with
+    no chunk finished in between, count towards MAX_ATTEMPTS.
+    """
+    pause = isinstance(exc, SlowDown)
+    failed = failures(run) + (0 if pause else 1)
+    reason = str(exc).rstrip(".")
+    if failed >= MAX_ATTEMPTS:
+        return finish(run, RunStatus.FAILED, f"Gave up after {failed} failed attempts: {reason}.")
+    delay = backoff_seconds(max(1, failed), getattr(exc, "retry_after", None))
     queue = get_queue("default")
     if queue is None:  # inline: nobody can run it later, so say when to press the button again
-        return _finish(run, RunStatus.FAILED, f"Meta {kind}: {exc}. Try again in {delay} s.")
+        return finish(
+            run, RunStatus.FAILED, f"{reason[:1].upper()}{reason[1:]}. Try again in {delay} s."
+        )
+    resume = done_through(run)
+    where = f" from {resume + timedelta(days=1):%-d %b %Y}" if resume else ""
     run.status = RunStatus.RETRYING.value
-    run.error = f"Meta {kind}: {exc}. Retrying in {delay} s (attempt {run.attempts + 1})."
+    if pause:
+        run.error = f"Slowing down: {reason}. Resuming{where} in {delay} s."
+    else:
+        run.error = (
+            f"{reason[:1].upper()}{reason[1:]}. Retrying{where} in {delay} s "
+            f"(attempt {run.attempts + 1})."
+        )
+    note(run, failures=failed)
     run.next_retry_at = utcnow() + timedelta(seconds=delay)
     run.job_id = job_id_for(run, run.attempts)
     db.session.commit()
     queue.enqueue_in(
-        timedelta(seconds=delay), sync_account, run.id, job_id=run.job_id, job_timeout=6 * 3600
+        timedelta(seconds=delay),
+        sync_account,
+        run.account_id,
+        run.since,
+        run.until,
+        run_id=run.id,
+        job_id=run.job_id,
+        job_timeout=JOB_TIMEOUT,
     )
     return {"run_id": run.id, "status": run.status, "retry_in": delay, "error": run.error}
 

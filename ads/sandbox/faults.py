@@ -6,9 +6,14 @@ A fault applies to the next `count` matching requests (or to every one with "alw
      "server_error": {"html": true, "status": 502},
      "token_expired": true, "too_much_data": 1, "slow": {"seconds": 0.5},
      "fail_on_page": {"page": 3, "error": "rate_limit", "code": 17},
-     "usage": {"pct": 85, "count": "always"}, "job_failed": {"status": "Job Skipped"}}
+     "usage": {"pct": 85, "count": "always"}, "job_failed": {"status": "Job Skipped"},
+     "unsupported": {"endpoint": "account", "count": "always"}}
 
-`match` is a substring of "<METHOD> <path>" (e.g. "insights", "POST", "/campaigns").
+`match` is a substring of "<METHOD> <path>" (e.g. "insights", "POST", "/campaigns");
+`skip` lets that many matching requests through before the fault starts;
+`endpoint` names one kind of request (account, insights, insights_async, campaigns,
+report_status, report_results): "unsupported" on "account" plays a Graph API server that
+serves insights but not the account node.
 `restate` is a state switch, not a countdown; the server handles it (see server.py).
 """
 
@@ -28,8 +33,9 @@ KINDS = (
     "fail_on_page",
     "usage",
     "job_failed",
+    "unsupported",
 )
-ERROR_KINDS = ("token_expired", "rate_limit", "too_much_data", "server_error")
+ERROR_KINDS = ("token_expired", "rate_limit", "too_much_data", "server_error", "unsupported")
 
 HTML_ERROR_PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head>'
@@ -153,6 +159,8 @@ def fault_error(kind: str, options: Mapping[str, Any]) -> GraphError:
             subcode=1487534 if code == 100 else None,
             status=int(options.get("status", 400 if code == 100 else 500)),
         )
+    if kind == "unsupported":
+        return unsupported(str(options.get("node", "")))
     raise ValueError(f"{kind} is not an error fault")
 
 
@@ -162,6 +170,7 @@ class Rule:
     remaining: int | None  # None: always
     match: str | None
     options: dict[str, Any] = field(default_factory=dict)
+    skip: int = 0
 
 
 def _rule(kind: str, spec: Any) -> Rule:
@@ -178,12 +187,15 @@ def _rule(kind: str, spec: Any) -> Rule:
     if count != "always" and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
         raise ValueError(f"fault {kind}: count must be a positive integer or 'always'")
     match = options.pop("match", None)
+    skip = options.pop("skip", 0)
+    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+        raise ValueError(f"fault {kind}: skip must be a whole number")
     if kind == "fail_on_page":
         options.setdefault("page", 2)
         options.setdefault("error", "server_error")
         if options["error"] not in ERROR_KINDS:
             raise ValueError(f"fail_on_page: error must be one of {ERROR_KINDS}")
-    return Rule(kind, None if count == "always" else count, match, options)
+    return Rule(kind, None if count == "always" else count, match, options, skip)
 
 
 class Faults:
@@ -217,13 +229,21 @@ class Faults:
                 for r in self._rules.values()
             }
 
-    def take(self, kind: str, target: str, *, page: int | None = None) -> dict[str, Any] | None:
+    def take(
+        self, kind: str, target: str, *, page: int | None = None, endpoint: str | None = None
+    ) -> dict[str, Any] | None:
         """Consume one use of the `kind` fault if it matches this request; its options or None."""
         with self._lock:
             rule = self._rules.get(kind)
             if rule is None or (rule.match and rule.match not in target):
                 return None
+            wanted = rule.options.get("endpoint")
+            if wanted and endpoint is not None and wanted != endpoint:
+                return None
             if kind == "fail_on_page" and page != int(rule.options["page"]):
+                return None
+            if rule.skip:  # let the first `skip` matching requests through
+                rule.skip -= 1
                 return None
             if rule.remaining is not None:
                 rule.remaining -= 1

@@ -98,13 +98,14 @@ def _graph(version: str, rest: str) -> Response:
             raise GraphError(f"Unknown path components: /{version}", 2500)
         state.authenticate(params)
         account, run = state.resolve(endpoint, node)
-        if (opts := state.faults.take("slow", target)) is not None:
+        if (opts := state.faults.take("slow", target, endpoint=endpoint)) is not None:
             time.sleep(float(opts.get("seconds", 1.0)))
-        if (opts := state.faults.take("usage", target)) is not None:
+        if (opts := state.faults.take("usage", target, endpoint=endpoint)) is not None:
+            opts.pop("endpoint", None)
             usage = UsageOverride(**opts)
         for kind in ERROR_KINDS:
-            if (opts := state.faults.take(kind, target)) is not None:
-                raise fault_error(kind, opts)
+            if (opts := state.faults.take(kind, target, endpoint=endpoint)) is not None:
+                raise fault_error(kind, {"node": node} | opts)
         assert account is not None
         response = json_response(_HANDLERS[endpoint](state, account, run, params, target))
     except GraphError as err:
