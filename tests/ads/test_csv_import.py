@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from ads import csv_import
+from ads import csv_cells, csv_import
 from ads.csv_import import RowError, import_csv
 from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact, SyncRun
 from core.extensions import db
@@ -606,13 +606,13 @@ def test_fifty_thousand_rows_import_quickly():
     ],
 )
 def test_numbers(raw, decimal_comma, expected):
-    assert csv_import._number(raw, decimal_comma) == Decimal(expected)
+    assert csv_cells.parse_number(raw, decimal_comma) == Decimal(expected)
 
 
 @pytest.mark.parametrize("raw", ["12.3x", "abc", "1.5E+3", "1,2,3", "--5", "12..5"])
 def test_not_numbers(raw):
     with pytest.raises(ValueError, match="is not a number"):
-        csv_import._number(raw, False)
+        csv_cells.parse_number(raw, False)
 
 
 @pytest.mark.parametrize(
@@ -635,11 +635,11 @@ def test_not_numbers(raw):
     ],
 )
 def test_dates(raw):
-    assert csv_import._date(raw, day_first=False) == date(2026, 3, 1)
+    assert csv_cells.parse_date(raw, day_first=False) == date(2026, 3, 1)
 
 
 def test_day_first_is_decided_per_file():
-    assert csv_import._day_first(["1/3/2026", "13/3/2026"]) is True
-    assert csv_import._day_first(["3/1/2026", "3/13/2026"]) is False
-    assert csv_import._day_first(["3/1/2026", "3/2/2026"]) is False  # US exports by default
-    assert csv_import._date("13/3/2026", day_first=True) == date(2026, 3, 13)
+    assert csv_cells.sniff_day_first(["1/3/2026", "13/3/2026"]) is True
+    assert csv_cells.sniff_day_first(["3/1/2026", "3/13/2026"]) is False
+    assert csv_cells.sniff_day_first(["3/1/2026", "3/2/2026"]) is False  # US exports by default
+    assert csv_cells.parse_date("13/3/2026", day_first=True) == date(2026, 3, 13)
