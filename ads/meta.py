@@ -442,7 +442,7 @@ class MetaClient:
         self, account: AdAccount, query: Callable[[], dict[str, Any]], fields: Sequence[str]
     ) -> AdReportRun:
         """Submit an async report run and wait for it; a failed or skipped run is resubmitted
-        once."""
+        once, and a second failure raises TooMuchData (the sync then halves the window)."""
         outcome = ""
         for _attempt in range(2):
             with self._translating("report run"):
@@ -450,7 +450,8 @@ class MetaClient:
             outcome = self._wait(run)
             if outcome == JOB_DONE:
                 return run
-        raise MetaError(f"Meta's insights report run ended '{outcome}' twice; giving up")
+        # Big windows are what makes report runs fail: the caller may ask for less.
+        raise TooMuchData(f"Meta's insights report run ended '{outcome}' twice")
 
     def _wait(self, run: AdReportRun) -> str:
         fields = [AdReportRun.Field.async_status, AdReportRun.Field.async_percent_completion]

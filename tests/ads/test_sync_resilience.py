@@ -201,3 +201,13 @@ def test_connecting_does_not_need_a_currency_and_the_sync_reads_it(point_at_sand
     assert run.status == "succeeded", run.error
     assert db.session.get(AdAccount, account.id).currency == "JPY"
     assert set(db.session.scalars(select(SpendFact.currency).distinct())) == {"JPY"}
+
+
+def test_report_runs_that_keep_failing_give_way_to_shorter_windows(point_at_sandbox):
+    sandbox = point_at_sandbox
+    sandbox.state.set_faults({"job_failed": {"count": 2, "status": "Job Failed"}})
+    account = connect()
+    run = sync.start_sync(account.id, SINCE, END)  # 60 days: one async report run
+    assert run.status == "succeeded", run.error
+    assert sandbox.state.stats()["report_runs"] == 2  # then two synchronous 30-day reads
+    assert db_totals(account.id, SINCE, END) == truth(sandbox)
