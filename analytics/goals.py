@@ -35,7 +35,8 @@ class Progress:
 def metric_value(facts: pd.DataFrame, metric: str, currency: str) -> Decimal | None:
     """The metric over all of `facts` (already filtered to the goal's campaign/channel/period).
 
-    Only facts in `currency` count: a goal set in EUR ignores USD spend rather than mixing them.
+    Only facts in `currency` count: a goal set in EUR ignores USD spend rather than mixing them
+    (refresh_goals converts the other currencies first, when finance has every rate needed).
     """
     if facts.empty:
         return None

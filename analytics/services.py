@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -93,6 +94,47 @@ def facts_frame(
     return frame
 
 
+@dataclass(frozen=True)
+class Unconverted:
+    """Money of one currency that could not be converted: no rate on or before its days."""
+
+    currency: str
+    spend_minor: int
+    first_day: date
+    last_day: date
+
+
+def in_currency(facts: pd.DataFrame, currency: str) -> tuple[pd.DataFrame, list[Unconverted]]:
+    """`facts` (with a `day` column) with every amount in `currency`, and what could not be.
+
+    Spend and revenue of other currencies are converted row by row (platform campaign × day)
+    at the FX rate of that day or the nearest earlier one, kept by finance (budgets.fx);
+    rows without a rate are left out of the first frame and summed per currency in the list,
+    so a page can say what is missing instead of showing a number that is not whole.
+    """
+    from budgets import fx
+
+    foreign = facts["currency"] != currency
+    if facts.empty or not foreign.any():
+        return facts, []
+    rates = fx.rates_frame(set(facts["currency"]) | {currency}, facts["day"].max())
+    out = facts.copy()
+    missing = pd.Series(False, index=out.index)
+    for column in ("spend_minor", "revenue_minor"):
+        amounts = facts.loc[foreign, ["day", "currency", column]].rename(
+            columns={column: "amount_minor"}
+        )
+        converted = fx.convert_frame(amounts, rates, currency)
+        missing.loc[foreign] |= converted["fx_missing"]
+        out.loc[foreign, column] = converted["converted_minor"].fillna(0).astype("int64")
+    out.loc[foreign, "currency"] = currency
+    gaps = [
+        Unconverted(str(cur), int(part["spend_minor"].sum()), part["day"].min(), part["day"].max())
+        for cur, part in facts[missing].groupby("currency", sort=True)
+    ]
+    return out[~missing].reset_index(drop=True), gaps
+
+
 def restatements_for(campaign_id: int, limit: int = 50) -> list[Restatement]:
     return list(
         db.session.scalars(
@@ -115,6 +157,9 @@ def refresh_goals(campaign_ids: Iterable[int], today: date | None = None) -> int
     frame = facts_frame(campaign_ids=ids)
     for campaign in db.session.scalars(select(Campaign).where(Campaign.id.in_(ids))):
         cf = frame[frame["campaign_id"] == campaign.id]
+        converted, gaps = in_currency(cf, campaign.currency)
+        if not gaps:  # every amount converts: goals count spend in every currency
+            cf = converted
         for goal in campaign.goals:
             scoped = cf[(cf["day"] >= campaign.start_date) & (cf["day"] <= goal.deadline)]
             if goal.channel:

@@ -9,7 +9,7 @@ import plotly
 from flask import Blueprint, render_template, request, send_file
 
 from analytics import charts, roi
-from analytics.services import facts_frame, restatements_for
+from analytics.services import facts_frame, in_currency, restatements_for
 from campaigns.metrics import METRICS
 from campaigns.models import Campaign
 from core.permissions import get_for, require
@@ -39,6 +39,12 @@ def campaign(campaign_id: int):
         since, until = c.start_date, c.end_date
     facts = facts_frame(campaign_ids=[c.id], since=since, until=until)
     tiles = roi.kpis(facts)
+    # Several currencies (or not the campaign's): one more row of tiles, all converted.
+    combined, unconverted = None, []
+    if any(t.currency != c.currency for t in tiles):
+        converted, unconverted = in_currency(facts, c.currency)
+        if not unconverted:
+            combined = roi.kpis(converted)[0]
     by_channel = roi.summarise(facts, by=["channel"])
     by_platform_campaign = roi.summarise(facts, by=["platform_campaign_id"])
     daily = roi.daily(facts)
@@ -57,6 +63,8 @@ def campaign(campaign_id: int):
         until=until,
         error=error,
         tiles=tiles,
+        combined=combined,
+        unconverted=unconverted,
         by_channel=by_channel.to_dict("records"),
         figures=figures,
         metrics=METRICS,
