@@ -12,11 +12,7 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,14 +20,8 @@ from flask import current_app
 
 from ads import meta
 from ads.models import AdAccount, RunStatus, SyncRun
-from ads.services import (
-    account_token,
-    facts_exist,
-    mark_error,
-    mark_needs_reauth,
-    store_facts,
-    upsert_platform_campaign,
-)
+from ads.services import account_token, mark_error, mark_needs_reauth, upsert_platform_campaign
+from ads.sync_pull import CHUNK_DAYS, Puller, SlowDown, keep_loaded
 from ads.sync_runs import (
     ATTRIBUTION_WINDOW_DAYS,
     BACKOFF_BASE_SECONDS,
@@ -75,12 +65,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 JOB_TIMEOUT = 6 * 3600
-CHUNK_DAYS = 92  # one insights request (async when long) per chunk; progress moves per chunk
-MIN_PAGE_SIZE = 25  # "too much data": halve the window, then the page, down to this
-
-
-class SlowDown(meta.RateLimited):
-    """Meta's usage headers passed SLOW_DOWN_PCT: pause before the wall, resume later."""
 
 
 def start_sync(
@@ -124,224 +108,6 @@ def _client(account: AdAccount) -> meta.MetaClient:
         timeout=cfg["META_TIMEOUT"],
         poll_interval=cfg["META_POLL_INTERVAL"],
     )
-
-
-@dataclass
-class _Chunk:
-    since: date
-    until: date
-
-
-def _chunks(since: date, until: date) -> list[_Chunk]:
-    out, start = [], since
-    while start <= until:
-        end = min(until, start + timedelta(days=CHUNK_DAYS - 1))
-        out.append(_Chunk(start, end))
-        start = end + timedelta(days=1)
-    return out
-
-
-@dataclass
-class _Prepared:
-    """A page made ready off the main thread: parsed rows, and when every campaign in it is
-    known, its fact tuples."""
-
-    rows: list[meta.MinorRow]
-    facts: list[tuple] | None = None
-
-
-def _prepare(
-    data: list[dict[str, Any]],
-    *,
-    decimals: int,
-    currency: str,
-    campaigns: dict[str, int],
-) -> _Prepared:
-    rows = [meta.parse_minor_row(row, decimals) for row in data]
-    if any(r.campaign_id not in campaigns for r in rows):
-        return _Prepared(rows)  # the main thread stores the new campaign first
-    return _Prepared(rows, _facts(rows, campaigns, currency))
-
-
-def _fact_rows(
-    account: AdAccount, rows: list[meta.MinorRow], campaigns: dict[str, int]
-) -> list[tuple]:
-    """`_facts`, storing the platform campaigns not seen before."""
-    for r in rows:
-        if r.campaign_id not in campaigns:
-            pc = upsert_platform_campaign(account, r.campaign_id, r.campaign_name)
-            campaigns[r.campaign_id] = pc.id
-    return _facts(rows, campaigns, account.currency)
-
-
-def _facts(rows: list[meta.MinorRow], campaigns: dict[str, int], currency: str) -> list[tuple]:
-    """Parsed Meta rows as fact tuples (services.FACT_FIELDS order), money in minor units."""
-    return [
-        (
-            campaigns[r.campaign_id],
-            "ad",
-            r.ad_id,
-            r.date,
-            r.attribution_setting,
-            currency,
-            r.spend_minor,
-            r.impressions,
-            r.clicks,
-            r.reach,
-            r.purchases,
-            r.leads,
-            r.purchases + r.leads,
-            r.purchase_value_minor,
-            r.adset_id,
-            r.ad_name[:400],
-        )
-        for r in rows
-    ]
-
-
-@contextmanager
-def _keep_loaded() -> Iterator[None]:
-    """Commits that do not expire the session's objects, for the page loop: the job is the
-    only writer of its run row, and reloading the run and the account after every page's
-    commit cost a SELECT per page."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = True
-
-
-def _pull(
-    client: meta.MetaClient,
-    account: AdAccount,
-    run: SyncRun,
-    campaigns: dict[str, int],
-    decimals: int,
-) -> None:
-    """Every chunk of the window not finished by an earlier attempt: pulled, stored, committed.
-
-    A finished chunk is written down in the run (`done_through`), so a retry resumes after
-    it. Between chunks, a usage header past SLOW_DOWN_PCT pauses the run (SlowDown) instead
-    of running into Meta's wall; inline (no queue to come back on) it goes on.
-    """
-    chunks = _chunks(run.since, run.until)
-    done = done_through(run)
-    queued = get_queue("default") is not None
-    for index, chunk in enumerate(chunks):
-        if done is not None and chunk.until <= done:
-            continue
-        usage = _pull_window(
-            client,
-            account,
-            run,
-            chunk.since,
-            chunk.until,
-            current_app.config["META_PAGE_SIZE"],
-            campaigns,
-            decimals,
-            progress=(index, len(chunks)),
-        )
-        run.progress = min(99, int(100 * (index + 1) / len(chunks)))
-        note(run, done_through=chunk.until.isoformat(), failures=0)
-        db.session.commit()
-        if queued and usage.should_slow_down and index + 1 < len(chunks):
-            raise SlowDown(
-                f"usage at {usage.max_pct:g}% of Meta's limit; pausing before it is reached",
-                retry_after=usage.regain_seconds,
-            )
-
-
-def _pull_window(
-    client: meta.MetaClient,
-    account: AdAccount,
-    run: SyncRun,
-    since: date,
-    until: date,
-    page_size: int,
-    campaigns: dict[str, int],
-    decimals: int,
-    *,
-    progress: tuple[int, int],
-) -> meta.Usage:
-    """Every page of since..until, stored and committed one by one; the last page's usage.
-
-    When Meta answers "too much data", the window is halved (then the page size) and each
-    half pulled in turn; pages already stored are upserted again, unchanged.
-    """
-    try:
-        return _pull_pages(
-            client, account, run, since, until, page_size, campaigns, decimals, progress
-        )
-    except meta.TooMuchData:
-        days = (until - since).days + 1
-        if days == 1 and page_size <= MIN_PAGE_SIZE:
-            raise
-        db.session.rollback()
-        if days == 1:
-            halves = [(since, until)]
-        else:
-            middle = since + timedelta(days=days // 2 - 1)
-            halves = [(since, middle), (middle + timedelta(days=1), until)]
-        smaller = max(MIN_PAGE_SIZE, page_size // 2)
-        usage = meta.Usage()
-        for start, end in halves:
-            usage = _pull_window(
-                client,
-                account,
-                run,
-                start,
-                end,
-                smaller,
-                campaigns,
-                decimals,
-                progress=progress,
-            )
-        return usage
-
-
-def _pull_pages(
-    client: meta.MetaClient,
-    account: AdAccount,
-    run: SyncRun,
-    since: date,
-    until: date,
-    page_size: int,
-    campaigns: dict[str, int],
-    decimals: int,
-    progress: tuple[int, int],
-) -> meta.Usage:
-    # Nothing stored for these days yet (a backfill): pages go in by COPY.
-    fresh = not facts_exist(account, since, until)
-    prepare = functools.partial(
-        _prepare, decimals=decimals, currency=account.currency, campaigns=campaigns
-    )
-    usage = meta.Usage()
-    index, total = progress
-    for page in client.iter_insights(
-        account.external_id,
-        since,
-        until,
-        level="ad",
-        page_size=page_size,
-        fields=meta.SYNC_FIELDS,
-        prepare=prepare,
-    ):
-        ready: _Prepared = page.prepared
-        facts = ready.facts or _fact_rows(account, ready.rows, campaigns)
-        counts = store_facts(account, facts, run.id, all_new=fresh)
-        run.pages += 1
-        run.requests += 1
-        run.rows_inserted += counts.inserted
-        run.rows_updated += counts.updated
-        run.rows_unchanged += counts.unchanged
-        run.rows_restated += counts.restated
-        run.cursor = page.after_cursor
-        run.heartbeat_at = utcnow()
-        run.progress = min(99, int(100 * (index + 0.5) / total))
-        db.session.commit()
-        usage = page.usage
-    return usage
 
 
 def sync_account(
@@ -389,8 +155,8 @@ def _sync(run_id: int) -> dict[str, Any]:
         _refresh_account(client, account, run)
         campaigns = _known_campaigns(client, account, run)
         db.session.commit()
-        with _keep_loaded():
-            _pull(client, account, run, campaigns, exponent(account.currency))
+        with keep_loaded():
+            Puller(client, account, run, campaigns, exponent(account.currency)).all()
     except meta.TokenInvalid as exc:
         db.session.rollback()
         _close(client)

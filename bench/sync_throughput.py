@@ -209,19 +209,21 @@ def _instrument() -> _Stages:
     from facebook_business.api import Cursor, FacebookResponse
     from sqlalchemy.orm import Session
 
-    from ads import meta, services, sync
+    from ads import meta, services, sync_pull
 
     stages = _Stages()
     stages.wrap(
         requests.Session, "send", "HTTP round trips (prefetch thread: overlaps what follows)"
     )
     stages.wrap(FacebookResponse, "json", "SDK json.loads (first pages, twice per response)")
-    stages.wrap(meta.json, "loads", "json.loads of later pages (loading thread)")
+    stages.wrap(meta, "loads", "orjson decoding of later pages (loading thread)")
     stages.wrap(Cursor, "build_objects_from_response", "SDK builds the page's row list")
     stages.wrap(AbstractObject, "export_all_data", "SDK export_all_data() (first pages only)")
-    stages.wrap(sync, "_prepare", "prepare a page: parse, fact tuples, COPY text (loading thread)")
-    stages.wrap(sync, "_fact_rows", "_fact_rows (pages with a campaign not seen before)")
-    stages.wrap(sync, "facts_exist", "is the chunk new? (one indexed SELECT per chunk)")
+    stages.wrap(
+        sync_pull, "_prepare", "prepare a page: parse, fact tuples, COPY text (loading thread)"
+    )
+    stages.wrap(sync_pull, "_fact_rows", "_fact_rows (pages with a campaign not seen before)")
+    stages.wrap(sync_pull, "facts_exist", "is the chunk new? (one indexed SELECT per chunk)")
     stages.wrap(services, "_copy_facts", "COPY of a page of new facts")
     stages.wrap(services, "upsert_facts", "upsert_facts (pages with stored keys)")
     stages.wrap(Session, "commit", "commits (one per page)")
@@ -380,7 +382,7 @@ def _fetch_floor(sandbox_url: str, days: int) -> tuple[float, int]:
     fastest any client could take these rows from this sandbox on this machine."""
     from ads.meta import SYNC_FIELDS
     from ads.sandbox import DEFAULT_TOKEN
-    from ads.sync import _chunks
+    from ads.sync_pull import chunks_of as _chunks
 
     rows = 0
     start = time.perf_counter()

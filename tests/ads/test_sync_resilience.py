@@ -11,7 +11,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ads import services, sync, sync_runs
+from ads import services, sync, sync_pull, sync_runs
 from ads.models import AdAccount, PlatformCampaign, SpendFact, SyncRun
 from ads.sandbox import DEFAULT_TOKEN
 from core.extensions import db
@@ -99,7 +99,7 @@ def test_too_much_data_shrinks_the_request_and_loses_nothing(point_at_sandbox, t
 def test_high_usage_pauses_between_chunks_and_the_retry_resumes_after_them(
     queued, sandbox, redis_url, monkeypatch
 ):
-    monkeypatch.setattr(sync, "CHUNK_DAYS", 20)  # 60 days: three chunks
+    monkeypatch.setattr(sync_pull, "CHUNK_DAYS", 20)  # 60 days: three chunks
     account = connect()
     run, created = sync_runs.open_run(account, SINCE, END, None)
     assert created
@@ -128,7 +128,7 @@ def test_high_usage_pauses_between_chunks_and_the_retry_resumes_after_them(
 
 
 def test_pauses_do_not_count_as_failures(queued, sandbox, monkeypatch):
-    monkeypatch.setattr(sync, "CHUNK_DAYS", 10)  # six chunks, more pauses than MAX_ATTEMPTS
+    monkeypatch.setattr(sync_pull, "CHUNK_DAYS", 10)  # six chunks, more pauses than MAX_ATTEMPTS
     account = connect()
     run, _ = sync_runs.open_run(account, SINCE, END, None)
     sandbox.state.set_faults({"usage": {"pct": 90, "count": "always", "match": "insights"}})
@@ -140,7 +140,7 @@ def test_pauses_do_not_count_as_failures(queued, sandbox, monkeypatch):
 
 
 def test_a_hard_limit_resumes_after_the_last_finished_chunk(queued, sandbox, monkeypatch):
-    monkeypatch.setattr(sync, "CHUNK_DAYS", 30)  # two chunks
+    monkeypatch.setattr(sync_pull, "CHUNK_DAYS", 30)  # two chunks
     account = connect()
     run, _ = sync_runs.open_run(account, SINCE, END, None)
     # The first chunk is one page; the rate limit hits the second chunk's request.
