@@ -1,8 +1,9 @@
 """Cells of the platforms' CSV exports: numbers, money and dates as the exports write them.
 
-Amounts come as `1,234.56`, `1.234,56 €`, `$12.00`, `(12.00)`, `--`; dates as `2026-03-01`,
-`3/1/2026`, `Sun, Mar 1, 2026`, `01.03.2026`. Ambiguous numbers and slash dates are settled per
-file by the sniffers at the end.
+Amounts come as `1,234.56`, `1.234,56 €`, `$12.00`, `CA$12.00`, `₹1,23,456.78`, `(12.00)`,
+`--`; dates as `2026-03-01`, `3/1/2026`, `Sun, Mar 1, 2026`, `3 Nov 2026`, `01.03.2026`,
+`3. März 2026`, `2026年3月1日`. Ambiguous numbers and slash dates are settled per file by the
+`Sniffer` at the end.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ _AFFIXED = re.compile(
 )
 _LOCAL_SYMBOLS = frozenset({"kr", "zł", "kč", "ft", "lei", "lv", "rm", "rp", "r", "fr", "us", "c"})
 _LOCAL_SYMBOLS |= {"a", "nz", "hk", "s", "mx", "sfr", "chf", "tl", "din", "eur", "usd"}
-_DOT_DECIMAL = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")  # 1,234.56
+# 1,234.56 and the Indian grouping 1,23,456.78 (Google Ads writes INR amounts so in en-IN).
+_DOT_DECIMAL = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})+,\d{3}|\d+)(?:\.\d+)?")
 _COMMA_DECIMAL = re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")  # 1.234,56
 
 
@@ -37,6 +39,8 @@ def _clean(raw: str) -> tuple[bool, str] | None:
     Raises ValueError when anything but a currency sign or code, a sign or "%" is around.
     """
     text = raw.strip()
+    if text.startswith('="') and text.endswith('"'):
+        text = text[2:-1].strip()  # a spreadsheet's way of keeping a cell as text
     if text.lower() in EMPTY_CELLS:
         return None
     text = _SPACES.sub("", text)
@@ -47,9 +51,12 @@ def _clean(raw: str) -> tuple[bool, str] | None:
     if found is None:
         raise ValueError(f"'{short(raw)}' is not a number")
     for affix in ("pre", "post"):
-        letters = found.group(affix).strip(_SIGNS + ".")
+        text_affix = found.group(affix)
+        letters = text_affix.strip(_SIGNS + ".")
+        # Letters before a sign name a country's dollar: "CA$", "AU$", "NT$", "HK$".
+        dollar = any(ch in _SIGNS for ch in text_affix) and len(letters) <= 2
         currency_code = letters.upper() in known_currencies()
-        if letters and not currency_code and letters.lower() not in _LOCAL_SYMBOLS:
+        if letters and not (currency_code or dollar) and letters.lower() not in _LOCAL_SYMBOLS:
             raise ValueError(f"'{short(raw)}' is not a number")
     signs = found.group("s1") + found.group("s2") + found.group("s3")
     if len(signs) > 1:
@@ -87,92 +94,160 @@ def short(raw: str) -> str:
     return raw if len(raw) <= 40 else raw[:37] + "..."
 
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_TIME_PART = re.compile(r"[ tT]\d{1,2}:\d{2}.*$")
-_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+# English first, then the month names of the other languages the platforms' UIs export in
+# (de, fr, es, pt, it, nl); no name means two different months across them.
+_MONTH_NAMES = (
+    "jan january januar janv janvier enero ene janeiro gennaio gen januari",
+    "feb february februar fév févr février fevrier febrero fevereiro fev febbraio februari",
+    "mar march märz mär maerz mars marzo março marco maart mrt",
+    "apr april avr avril abr abril aprile",
+    "may mai mayo maio maggio mag mei",
+    "jun june juni juin junio junho giugno giu",
+    "jul july juli juil juillet julio julho luglio lug",
+    "aug august août aout ago agosto augustus",
+    "sep sept september septembre septiembre setiembre set setembro settembre",
+    "oct october okt oktober octobre octubre out outubro ott ottobre",
+    "nov november novembre noviembre novembro",
+    "dec december dez dezember déc décembre dic diciembre dezembro dicembre",
+)
+_MONTHS = {name: n for n, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()}
+_TIME_PART = re.compile(r"(?:[ tT]|,\s*)\d{1,2}:\d{2}.*$")
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_CJK_DATE = re.compile(r"(\d{4})\s*[年.년]\s*(\d{1,2})\s*[月.월]\s*(\d{1,2})\s*[日.일]?")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})")
-_WEEKDAY = r"(?:[a-z]+\.?,?\s+)?"
-_MONTH_FIRST = re.compile(_WEEKDAY + r"([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
-_DAY_FIRST = re.compile(_WEEKDAY + r"(\d{1,2})(?:st|nd|rd|th)?[\s-]+([a-z]{3,9})\.?[\s,-]+(\d{4})")
+_WORD = r"[^\W\d_]{3,10}"
+_WEEKDAY = r"(?:[^\W\d_]+\.?,?\s+)?"
+_ORDINAL = r"(?:st|nd|rd|th|\.)?"
+_MONTH_FIRST = re.compile(
+    rf"{_WEEKDAY}({_WORD})\.?[\s-]+(\d{{1,2}}){_ORDINAL}(?:,\s*|[\s-]+)(\d{{4}})"
+)
+_DAY_FIRST = re.compile(
+    rf"{_WEEKDAY}(\d{{1,2}}){_ORDINAL}[\s-]*(?:de\s+)?({_WORD})\.?[\s,-]+(?:de\s+)?(\d{{4}}|\d{{2}})"
+)
+_MONTH_ONLY = re.compile(rf"(\d{{4}})[-/](\d{{1,2}})|({_WORD})\.?,?\s+(\d{{4}})")
+# "2026-03-01 - 2026-03-31", "2026/03/01~2026/03/31", "Mar 1, 2026 to Mar 31, 2026".
+_RANGE = re.compile(r"(.+?)(?:\s+[-–—]\s+|\s*~\s*|\s+to\s+)(.+)", re.IGNORECASE)
 
 
 def parse_date(raw: str, day_first: bool) -> date:
+    """One report day. Raises ValueError with the reason (not a date, a month, a range)."""
     text = _TIME_PART.sub("", raw.strip().lower()).strip()
     try:
-        if found := _ISO_DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text):
-            year, month, day = (int(g) for g in found.groups())
-        elif found := _NUMERIC_DATE.fullmatch(text):
-            first, sep, second, year_text = found.groups()
-            year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-            if sep == "." or day_first:
-                day, month = int(first), int(second)
-            else:
-                month, day = int(first), int(second)
-        elif (found := _MONTH_FIRST.fullmatch(text)) and found.group(1) in _MONTHS:
-            month, day, year = _MONTHS[found.group(1)], int(found.group(2)), int(found.group(3))
-        elif (found := _DAY_FIRST.fullmatch(text)) and found.group(2) in _MONTHS:
-            day, month, year = int(found.group(1)), _MONTHS[found.group(2)], int(found.group(3))
-        else:
-            raise ValueError
-        value = date(year, month, day)
+        value = _calendar_day(text, day_first)
     except ValueError:
+        if _MONTH_ONLY.fullmatch(text) and (
+            not text[:1].isalpha() or text.split()[0].rstrip(".,") in _MONTHS
+        ):
+            raise ValueError(f"'{short(raw)}' is a month, not a day") from None
+        span = parse_range(raw, day_first)
+        if span is not None:
+            if span[0] == span[1]:
+                return span[0]
+            raise ValueError(
+                f"'{short(raw)}' covers {span[0]:%d %b %Y} – {span[1]:%d %b %Y}, not one day"
+            ) from None
         raise ValueError(f"'{short(raw)}' is not a date") from None
     if not 2000 <= value.year <= 2100:
         raise ValueError(f"'{short(raw)}' is not a plausible report date")
     return value
 
 
-def sniff_day_first(values: list[str]) -> bool:
-    """Slash dates are M/D/YYYY (US exports) unless a value only makes sense as D/M/YYYY."""
-    month_first = day_first = False
-    for raw in values:
+def parse_range(raw: str, day_first: bool) -> tuple[date, date] | None:
+    """(first, last) day of a date-range cell, None when the cell is not a range of dates."""
+    found = _RANGE.fullmatch(raw.strip())
+    if found is None:
+        return None
+    try:
+        days = [
+            _calendar_day(_TIME_PART.sub("", part.strip().lower()).strip(), day_first)
+            for part in found.groups()
+        ]
+    except ValueError:
+        return None
+    return min(days), max(days)
+
+
+def _calendar_day(text: str, day_first: bool) -> date:
+    ymd = _ISO_DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text) or _CJK_DATE.fullmatch(text)
+    if found := ymd:
+        year, month, day = (int(g) for g in found.groups())
+    elif found := _NUMERIC_DATE.fullmatch(text):
+        first, sep, second, year_text = found.groups()
+        year = _year(year_text)
+        if sep == "." or day_first:
+            day, month = int(first), int(second)
+        else:
+            month, day = int(first), int(second)
+    elif (found := _MONTH_FIRST.fullmatch(text)) and found.group(1) in _MONTHS:
+        month, day, year = _MONTHS[found.group(1)], int(found.group(2)), int(found.group(3))
+    elif (found := _DAY_FIRST.fullmatch(text)) and found.group(2) in _MONTHS:
+        day, month, year = int(found.group(1)), _MONTHS[found.group(2)], _year(found.group(3))
+    else:
+        raise ValueError(text)
+    return date(year, month, day)
+
+
+def _year(text: str) -> int:
+    return int(text) + (2000 if len(text) == 2 else 0)
+
+
+class Sniffer:
+    """What a file's cells say about its conventions, fed one value at a time.
+
+    `day_first`: slash dates are M/D/YYYY (US exports) unless a value only makes sense as
+    D/M/YYYY. `decimal_comma`: what the unambiguous amounts say, else a `;` file means yes.
+    """
+
+    EVIDENCE = 1000  # amounts with a separator that decide the question beyond doubt
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+        self.month_over_12 = self.day_over_12 = False
+        self.comma = self.dot = 0
+
+    def date(self, raw: str) -> None:
+        if "/" not in raw and "-" not in raw:
+            return
         found = _NUMERIC_DATE.fullmatch(_TIME_PART.sub("", raw.strip()).strip())
         if found and found.group(2) != ".":
-            first, second = int(found.group(1)), int(found.group(3))
-            day_first |= first > 12
-            month_first |= second > 12
-    return day_first and not month_first
+            self.day_over_12 |= int(found.group(1)) > 12
+            self.month_over_12 |= int(found.group(3)) > 12
 
-
-def sniff_decimal_comma(values: list[str], delimiter: str) -> bool:
-    """Whether amounts use a decimal comma: what the unambiguous amounts say, else `;` means yes."""
-    comma = dot = 0
-    for raw in values:
-        if "," not in raw and "." not in raw:
-            continue
+    def amount(self, raw: str) -> None:
+        if self.comma + self.dot >= self.EVIDENCE or ("," not in raw and "." not in raw):
+            return
         try:
             cleaned = _clean(raw)
         except ValueError:
-            continue
+            return
         if cleaned is None:
-            continue
+            return
         is_dot = _DOT_DECIMAL.fullmatch(cleaned[1]) is not None
         is_comma = _COMMA_DECIMAL.fullmatch(cleaned[1]) is not None
-        dot += is_dot and not is_comma
-        comma += is_comma and not is_dot
-        if comma + dot >= 1000:  # plenty of evidence
-            break
-    if comma or dot:
-        return comma > dot
-    return delimiter == ";"
+        self.dot += is_dot and not is_comma
+        self.comma += is_comma and not is_dot
+
+    @property
+    def day_first(self) -> bool:
+        return self.day_over_12 and not self.month_over_12
+
+    @property
+    def decimal_comma(self) -> bool:
+        if self.comma or self.dot:
+            return self.comma > self.dot
+        return self.delimiter == ";"
+
+
+def sniff_day_first(values: list[str]) -> bool:
+    sniffer = Sniffer(",")
+    for raw in values:
+        sniffer.date(raw)
+    return sniffer.day_first
+
+
+def sniff_decimal_comma(values: list[str], delimiter: str) -> bool:
+    sniffer = Sniffer(delimiter)
+    for raw in values:
+        sniffer.amount(raw)
+    return sniffer.decimal_comma

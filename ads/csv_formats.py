@@ -1,8 +1,9 @@
-"""The layouts of the Google Ads, TikTok Ads and LinkedIn daily campaign CSV exports.
+"""Reading a platform export's bytes: the encoding, the delimiter, and the header row.
 
-Which columns each platform writes (by their aliases), which columns tell one platform's export
-from another's, how the bytes are decoded (BOM, UTF-16, UTF-8, cp1252), and where the header row
-is among the title and metadata lines above it, with which delimiter.
+Files come as the platforms write them: UTF-8, UTF-8 with BOM, UTF-16 (Google's "Excel CSV",
+tab separated) or cp1252; `,` `;` or tab separated; title, date-range and metadata lines above
+the header. A zip holding one CSV is opened; workbooks, web pages and other files that are not
+CSV are refused with what to do instead. Which columns each platform has is `csv_platforms`.
 """
 
 from __future__ import annotations
@@ -10,131 +11,48 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 
+from ads.csv_platforms import (
+    ALIASES,
+    FOREIGN_LABELS,
+    HOW_TO_EXPORT,
+    NOT_IMPORTED,
+    PERIODS,
+    PLATFORM_LABELS,
+    SIGNATURES,
+)
 from core.money import known_currencies
 
-PLATFORM_LABELS = {
-    "google_ads": "Google Ads",
-    "tiktok_ads": "TikTok Ads",
-    "linkedin_ads": "LinkedIn Ads",
-}
-HOW_TO_EXPORT = {
-    "google_ads": "In Google Ads open Campaigns, add Segment → Time → Day, then Download → CSV.",
-    "tiktok_ads": "In TikTok Ads Manager export the campaign report broken down by day.",
-    "linkedin_ads": "In Campaign Manager export Campaign Performance with a daily time breakdown.",
-}
 HEADER_SCAN_LINES = 30
 DELIMITERS = (",", "\t", ";")
+MAX_UNZIPPED = 512 * 1024 * 1024  # a zip may not unpack to more than this
+MICROS = Decimal("0.000001")
 
-# Header cells are compared after norm(): lower case, letters and digits only, so "Impr." is
-# "impr" and "Start Date (in UTC)" is "startdateinutc". A trailing "(USD)" is read as the
-# currency of the column and dropped first. The first alias a file has wins.
-ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "google_ads": {
-        "day": ("day", "date"),
-        "spend": ("cost", "spend"),
-        "campaign": ("campaign", "campaignname"),
-        "campaign_id": ("campaignid",),
-        "status": ("campaignstatus", "campaignstate", "status"),
-        "currency": ("currencycode", "currency"),
-        "account_id": ("customerid", "accountid"),
-        "account_name": ("account", "accountname", "customername"),
-        "impressions": ("impr", "impressions"),
-        "clicks": ("clicks",),
-        "conversions": ("conversions", "conv", "allconv", "allconversions"),
-        "conversion_value": (
-            "convvalue",
-            "conversionvalue",
-            "totalconvvalue",
-            "allconvvalue",
-            "allconversionvalue",
-        ),
-    },
-    "tiktok_ads": {
-        "day": ("date", "byday", "day", "statdate", "time"),
-        "spend": ("cost", "totalcost", "spend"),
-        "campaign": ("campaignname", "campaign"),
-        "campaign_id": ("campaignid",),
-        "status": ("primarystatus", "campaignstatus", "status"),
-        "currency": ("currency", "currencycode"),
-        "account_id": ("advertiserid", "accountid"),
-        "account_name": ("advertisername", "accountname", "account"),
-        "impressions": ("impressions", "impression"),
-        "clicks": ("clicksdestination", "clicks", "clicksall"),
-        "conversions": ("conversions", "purchases", "completepayment", "purchase"),
-        "conversion_value": (
-            "totalcompletepayment",
-            "completepaymentvalue",
-            "totalcompletepaymentvalue",
-            "totalpurchasevalue",
-            "purchasevalue",
-            "conversionvalue",
-            "totalconversionvalue",
-        ),
-        "reach": ("reach",),
-    },
-    "linkedin_ads": {
-        "day": ("startdateinutc", "startdate", "date", "day"),
-        "spend": (
-            "totalspent",
-            "totalspentinlocalcurrency",
-            "amountspent",
-            "spend",
-            "cost",
-        ),
-        "campaign": ("campaignname", "campaign"),
-        "campaign_id": ("campaignid",),
-        "status": ("campaignstatus", "status"),
-        "currency": ("currency", "currencycode"),
-        "account_id": ("accountid",),
-        "account_name": ("accountname", "account"),
-        "impressions": ("impressions",),
-        "clicks": ("clicks",),
-        "conversions": ("conversions", "totalconversions", "conversionspostclick"),
-        "conversion_value": ("totalconversionvalue", "conversionvalue"),
-        "leads": ("leads",),
-        "reach": ("reach",),
-    },
-}
-# Columns only one platform's exports have: they tell a file given for the wrong platform.
-SIGNATURES: dict[str, frozenset[str]] = {
-    "google_ads": frozenset(
-        {"impr", "convvalue", "allconvvalue", "customerid", "currencycode", "avgcpc", "costconv"}
-        | {"campaignstate", "searchimprshare", "interactions", "convrate", "campaignreport"}
-    ),
-    "tiktok_ads": frozenset(
-        {"clicksdestination", "ctrdestination", "cpcdestination", "totalcompletepayment", "byday"}
-        | {"completepayment", "completepaymentvalue", "advertiserid", "advertisername"}
-        | {"totalcost", "primarystatus", "totalpurchasevalue"}
-    ),
-    "linkedin_ads": frozenset(
-        {"startdateinutc", "enddateinutc", "totalspent", "campaigngroupname", "campaigngroupid"}
-        | {"totalconversionvalue", "conversionspostclick", "conversionsviewthrough"}
-        | {"totalengagements", "campaignperformancereportinutc", "campaignperformancereport"}
-    ),
-    "meta_ads": frozenset({"reportingstarts", "reportingends", "adsetname", "resultindicator"}),
-}
-FOREIGN_LABELS = {**PLATFORM_LABELS, "meta_ads": "Meta Ads"}
-COLUMN_LABELS = {"day": "Date", "spend": "Cost", "campaign": "Campaign", "currency": "Currency"}
-
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_NON_WORD = re.compile(r"[\W_]+")
 _HEADER_CURRENCY = re.compile(r"\(\s*([A-Za-z]{3})\s*\)\s*$")
+_SAVE_AS_CSV = (
+    "download the report as CSV, or open it in Excel and save it as “CSV UTF-8 (Comma delimited)”."
+)
 _BINARY_MAGIC = (
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
     (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
     (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
 )
 
 
 def norm(text: str) -> str:
-    return _NON_ALNUM.sub("", text.lower())
+    """A header cell as compared with the aliases: case-folded letters and digits."""
+    return _NON_WORD.sub("", text.casefold())
 
 
 class FileProblem(ValueError):
@@ -144,14 +62,60 @@ class FileProblem(ValueError):
         self.header_row = header_row
 
 
-# --- decoding and layout ------------------------------------------------------------------------
+# --- decoding -----------------------------------------------------------------------------------
 
 
 def decode(data: bytes) -> tuple[str, str]:
     """Text and the encoding used: by BOM, else UTF-16 by its zero bytes, else UTF-8, cp1252."""
+    if data.startswith(b"PK\x03\x04"):
+        data = _unzip(data)
     for magic, what in _BINARY_MAGIC:
         if data.startswith(magic):
-            raise FileProblem(f"This is {what}, not a CSV file. Download the report as CSV.")
+            raise FileProblem(f"This is {what}, not a CSV file: {_SAVE_AS_CSV}")
+    text, encoding = _text(data)
+    _refuse_markup(text, encoding)
+    return text, encoding
+
+
+def _unzip(data: bytes) -> bytes:
+    """The one CSV inside a zip; a workbook (also a zip) or several files are refused."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            names = [m.filename for m in members]
+            if any(n.startswith("xl/") for n in names):
+                raise FileProblem(
+                    f"This is an Excel workbook (.xlsx), not a CSV file: {_SAVE_AS_CSV}"
+                )
+            if "mimetype" in names or any(n.startswith("word/") for n in names):
+                raise FileProblem(f"This is an office document, not a CSV file: {_SAVE_AS_CSV}")
+            tables = [
+                m
+                for m in members
+                if m.filename.lower().endswith((".csv", ".tsv", ".txt"))
+                and not m.filename.startswith("__MACOSX/")
+            ]
+            if len(tables) != 1:
+                raise FileProblem(
+                    f"This zip file holds {len(tables)} CSV files: unpack it and import the "
+                    "daily campaign report on its own."
+                )
+            if tables[0].file_size > MAX_UNZIPPED:
+                raise FileProblem("The CSV file in this zip file is too large to import.")
+            with archive.open(tables[0]) as member:
+                inner = member.read(MAX_UNZIPPED + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError):
+        raise FileProblem(
+            "This is a zip file that cannot be opened: import the CSV itself."
+        ) from None
+    if len(inner) > MAX_UNZIPPED:
+        raise FileProblem("The CSV file in this zip file is too large to import.")
+    if inner.startswith(b"PK\x03\x04"):
+        raise FileProblem("This zip file holds another zip file: import the CSV itself.")
+    return inner
+
+
+def _text(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         candidates = ["utf-8-sig"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -180,6 +144,22 @@ def decode(data: bytes) -> tuple[str, str]:
     raise FileProblem("The file's text encoding could not be read (expected UTF-8 or UTF-16).")
 
 
+def _refuse_markup(text: str, encoding: str) -> None:
+    """Web pages saved as .xls, Excel's XML spreadsheets and JSON are text, but not CSV."""
+    head = text[:2000].lstrip("\ufeff \t\r\n").lower()
+    if head.startswith(("<!doctype html", "<html", "<table", "<head", "<body")):
+        what = "a web page (HTML)"
+    elif head.startswith("<?xml") and "office:spreadsheet" in head:
+        what = "an Excel XML spreadsheet"
+    elif head.startswith("<?xml"):
+        what = "an XML file"
+    elif head.startswith(("{", "[{", "[\n")):
+        what = "a JSON file"
+    else:
+        return
+    raise FileProblem(f"This is {what}, not a CSV file: {_SAVE_AS_CSV}", encoding)
+
+
 def _control_share(text: str) -> float:
     sample = text[:20000]
     if not sample:
@@ -190,11 +170,30 @@ def _control_share(text: str) -> float:
 
 def read_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(line number of the record's first line, cells), counting lines as a spreadsheet does."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, skipinitialspace=True)
     last = 0
     for cells in reader:
         yield last + 1, cells
         last = reader.line_num
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of the text one at a time, without a copy of the whole text (io.StringIO
+    makes one, four bytes a character once a non-ASCII character is in it)."""
+    if "\n" not in text and "\r" in text:  # old Mac line ends: rare and small
+        yield from io.StringIO(text, newline="")
+        return
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+# --- the header row -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -206,8 +205,18 @@ class Layout:
     columns: dict[str, int]
     header_currency: str | None
     meta_account: str | None
+    spend_scale: Decimal = Decimal(1)  # MICROS for a "Cost (micros)" column
     decimal_comma: bool = False
     day_first: bool = False
+
+
+@dataclass
+class _Undated:
+    """A campaign header with cost but no day column: totals per period, not days."""
+
+    line: int
+    period: str = ""  # "weekly", "monthly"… when a period column says so
+    column: str = ""
 
 
 def _match_header(cells: list[str], aliases: dict[str, tuple[str, ...]]):
@@ -226,12 +235,15 @@ def _match_header(cells: list[str], aliases: dict[str, tuple[str, ...]]):
             if alias in positions:
                 columns[name] = positions[alias]
                 break
-    return columns, currency, set(positions)
+    if "spend" not in columns and "spend_micros" in columns:
+        columns["spend"] = columns["spend_micros"]
+    columns.pop("spend_micros", None)
+    return columns, currency, positions
 
 
-def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], int | None]:
-    """The best header row in the first lines, the normalised cells seen up to it, and the line
-    of a campaign header that lacks a date column (a report without the day segment)."""
+def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], _Undated | None]:
+    """The best header row in the first lines, the normalised cells seen up to it, and a
+    campaign header that lacks a date column (a report without the day segment)."""
     best: tuple[int, Layout, set[str]] | None = None
     seen_all: set[str] = set()
     undated = None
@@ -242,22 +254,44 @@ def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], int | None
             continue
         seen: set[str] = set()
         for index, (line, cells) in enumerate(head):
-            columns, currency, names = _match_header(cells, ALIASES[platform])
-            seen |= names
+            columns, currency, positions = _match_header(cells, ALIASES[platform])
+            seen |= set(positions)
             seen.add(norm(" ".join(cells)))
             if "day" in columns and "spend" in columns:
                 score = len(columns)
                 if best is None or score > best[0]:
                     meta = _meta_account(head[:index])
                     layout = Layout(delimiter, index, line, cells, columns, currency, meta)
+                    if "spend_micros" in _match_micros(positions, platform):
+                        layout.spend_scale = MICROS
                     best = (score, layout, set(seen))
                 break
-            if "spend" in columns and ("campaign" in columns or "campaign_id" in columns):
-                undated = undated or line
+            campaign = "campaign" in columns or "campaign_id" in columns
+            if "spend" in columns and campaign and (undated is None or not undated.period):
+                undated = _Undated(line, *_period(cells)) if _period(cells)[0] else undated
+                undated = undated or _Undated(line)
         seen_all |= seen
     if best is None:
         return None, seen_all, undated
     return best[1], best[2], None
+
+
+def _match_micros(positions: dict[str, int], platform: str) -> set[str]:
+    """{"spend_micros"} when the cost column the header was matched on is in micros."""
+    spend = ALIASES[platform]["spend"]
+    if any(alias in positions for alias in spend):
+        return set()
+    micros = ALIASES[platform].get("spend_micros", ())
+    return {"spend_micros"} if any(alias in positions for alias in micros) else set()
+
+
+def _period(cells: list[str]) -> tuple[str, str]:
+    for cell in cells:
+        name = norm(cell)
+        for prefix, period in PERIODS.items():
+            if name == prefix or (name.startswith(prefix) and len(prefix) > 3):
+                return period, cell.strip()
+    return "", ""
 
 
 _META_ACCOUNT = re.compile(r"^\s*account(?:\s*id)?\s*:\s*(.+)$", re.IGNORECASE)
@@ -278,26 +312,22 @@ def _meta_account(records: list[tuple[int, list[str]]]) -> str | None:
 
 
 def find_layout(text: str, platform: str) -> Layout:
+    """The header row and what each column is; FileProblem when the file cannot be imported."""
     layout, seen, undated = _scan(text, platform)
     label = PLATFORM_LABELS[platform]
     if layout is None or not seen & SIGNATURES[platform]:
-        for other, signature in SIGNATURES.items():
-            if other == platform or not seen & signature:
-                continue
-            if other == "meta_ads":
-                raise FileProblem(
-                    "This looks like a Meta Ads export: Meta ad accounts are synced, not imported."
-                )
-            if _scan(text, other)[0] is not None:
-                raise FileProblem(
-                    f"This looks like a {FOREIGN_LABELS[other]} export, not {label}: "
-                    f"choose {FOREIGN_LABELS[other]} as the platform."
-                )
+        _refuse_other_platform(text, platform, seen)
     if layout is None and undated:
+        if undated.period:
+            what = (
+                f"has a {undated.column!r} column but no day column: the rows are {undated.period} "
+            )
+        else:
+            what = "has no date column, so the rows are "
         raise FileProblem(
-            f"The header on line {undated} has no date column, so the rows are totals for the "
-            f"whole date range, not days. {HOW_TO_EXPORT[platform]}",
-            header_row=undated,
+            f"The header on line {undated.line} {what}totals, not days. Only a report broken "
+            f"down by day can be imported: {HOW_TO_EXPORT[platform]}",
+            header_row=undated.line,
         )
     if layout is None:
         day_names = " or ".join(a.title() for a in ALIASES[platform]["day"][:2])
@@ -312,3 +342,20 @@ def find_layout(text: str, platform: str) -> Layout:
             header_row=layout.header_line,
         )
     return layout
+
+
+def _refuse_other_platform(text: str, platform: str, seen: set[str]) -> None:
+    label = PLATFORM_LABELS[platform]
+    for other, signature in SIGNATURES.items():
+        if other == platform or not seen & signature:
+            continue
+        if other in NOT_IMPORTED:
+            raise FileProblem(
+                f"This looks like a {FOREIGN_LABELS[other]} export, not {label}: "
+                f"{NOT_IMPORTED[other]}"
+            )
+        if _scan(text, other)[0] is not None:
+            raise FileProblem(
+                f"This looks like a {FOREIGN_LABELS[other]} export, not {label}: "
+                f"choose {FOREIGN_LABELS[other]} as the platform."
+            )

@@ -11,33 +11,38 @@ commits once, so accounts, platform campaigns, facts and the `SyncRun` ledger ro
 The writes for the rows run inside a SAVEPOINT: if the database refuses any of them, all are
 rolled back and only the failed run row is left for the caller to commit.
 
-The reading lives beside this module: `csv_formats` (platform layouts, decoding, header
-detection), `csv_cells` (numbers and dates), `csv_rows` (records checked into rows or errors).
+The reading lives beside this module: `csv_platforms` (each platform's column names),
+`csv_formats` (decoding, header detection), `csv_cells` (numbers and dates), `csv_rows`
+(records checked into rows or errors) and `csv_group` (rows summed into daily facts).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import islice
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ads.csv_cells import short
-from ads.csv_formats import PLATFORM_LABELS, FileProblem
-from ads.csv_rows import MAX_ID_LENGTH, Fact, Group, Parsed, RowError, parse_file
-from ads.models import AdAccount, RunStatus, SyncRun
+from ads.csv_formats import FileProblem
+from ads.csv_group import Group, group_rows
+from ads.csv_platforms import PLATFORM_LABELS
+from ads.csv_rows import MAX_AMOUNT, MAX_ERRORS, MAX_ID_LENGTH, Parsed, RowError, parse_file
+from ads.models import AdAccount, PlatformCampaign, RunStatus, SpendFact, SyncRun
 from ads.services import (
     FactRow,
     UpsertCounts,
     csv_account,
-    minor,
     upsert_facts,
     upsert_platform_campaign,
 )
 from core.extensions import db
-from core.money import known_currencies
+from core.money import exponent, known_currencies
 from core.types import utcnow
 
 __all__ = ["ImportResult", "RowError", "import_csv"]
@@ -45,7 +50,6 @@ __all__ = ["ImportResult", "RowError", "import_csv"]
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 1000
-MAX_ERRORS = 1000
 
 
 @dataclass
@@ -63,98 +67,138 @@ class ImportResult:
     header_row: int | None = None
 
 
-# --- grouping -----------------------------------------------------------------------------------
-
-
-def _group(parsed: Parsed, platform: str) -> dict[str, Group]:
-    """Sum rows per (account, campaign, day); one currency per account (as on every platform)."""
-    accounts = sorted({row.account for row in parsed.rows})
-    known = (
-        dict(
-            db.session.execute(
-                select(AdAccount.external_id, AdAccount.currency).where(
-                    AdAccount.platform == platform, AdAccount.external_id.in_(accounts)
-                )
-            ).all()
-        )
-        if accounts
-        else {}
-    )
-    groups: dict[str, Group] = {}
-    for row in parsed.rows:
-        group = groups.get(row.account)
-        if group is None:
-            group = groups[row.account] = Group(known.get(row.account, row.currency))
-        if row.currency != group.currency:
-            parsed.errors.append(
-                RowError(
-                    row.line,
-                    parsed.currency_column,
-                    f"account {row.account} reports in {group.currency}, this row in "
-                    f"{row.currency}: give this export its own account id",
-                )
-            )
-            parsed.rejected_lines.add(row.line)
-            continue
-        group.name = group.name or row.account_name
-        seen = group.campaigns.get(row.object_id)
-        if seen is None or row.day >= seen[0]:
-            group.campaigns[row.object_id] = (row.day, row.name, row.status)
-        fact = group.facts.get((row.object_id, row.day))
-        if fact is None:
-            fact = group.facts[(row.object_id, row.day)] = Fact(row.currency)
-        fact.spend += row.spend
-        fact.impressions += row.impressions
-        fact.clicks += row.clicks
-        fact.conversions += row.conversions
-        fact.value += row.value
-        # Reach is people, not events: segment rows overlap, so keep the largest.
-        fact.reach = max(fact.reach, row.reach)
-        fact.leads += row.leads
-    return {key: group for key, group in groups.items() if group.facts}
-
-
 # --- storing ------------------------------------------------------------------------------------
 
 
-def _store(platform: str, groups: dict[str, Group], run_id: int) -> tuple[UpsertCounts, list]:
+def _store(platform: str, groups: dict[str, Group], run_id: int, parsed: Parsed):
+    by_name = not parsed.has_campaign_id
+    unreported = tuple(
+        name
+        for key, names in _STORED_AS.items()
+        if key not in parsed.layout.columns
+        for name in names
+    )
     counts = UpsertCounts()
     accounts = []
     with db.session.begin_nested():
         for external_id, group in sorted(groups.items()):
             account = csv_account(platform, external_id, group.currency, group.name[:200])
+            if by_name:
+                _use_known_ids(account, group)
             campaign_pk = {
                 object_id: upsert_platform_campaign(account, object_id, name, status).id
                 for object_id, (_day, name, status) in sorted(group.campaigns.items())
             }
-            rows = [
-                FactRow(
-                    platform_campaign_id=campaign_pk[object_id],
-                    level="campaign",
-                    object_id=object_id,
-                    day=day,
-                    attribution_setting="",
-                    currency=fact.currency,
-                    spend_minor=minor(fact.spend, fact.currency),
-                    impressions=fact.impressions,
-                    clicks=fact.clicks,
-                    reach=fact.reach,
-                    # Google reports fractional conversions (data-driven attribution); the
-                    # column is an integer, so the day's sum is rounded once, half-even.
-                    purchases=_whole(fact.conversions),
-                    leads=fact.leads,
-                    conversions=_whole(fact.conversions),
-                    conversion_value_minor=minor(fact.value, fact.currency),
-                    object_name=group.campaigns[object_id][1],
-                )
-                for (object_id, day), fact in sorted(group.facts.items())
-            ]
-            for start in range(0, len(rows), BATCH_ROWS):
-                counts.add(upsert_facts(account, rows[start : start + BATCH_ROWS], run_id))
+            rows = _fact_rows(group, campaign_pk)
+            while batch := list(islice(rows, BATCH_ROWS)):
+                batch = _keep_unreported(account, batch, unreported)
+                counts.add(upsert_facts(account, batch, run_id))
             account.last_synced_at = utcnow()
             accounts.append(account)
         db.session.flush()
     return counts, accounts
+
+
+# The stored fields of each metric an export may lack.
+_STORED_AS = {
+    "impressions": ("impressions",),
+    "clicks": ("clicks",),
+    "reach": ("reach",),
+    "leads": ("leads",),
+    "conversions": ("conversions", "purchases"),
+    "conversion_value": ("conversion_value_minor",),
+}
+
+
+def _keep_unreported(account: AdAccount, batch: list[FactRow], fields: tuple[str, ...]):
+    """A metric the file has no column for is not reported as 0 over what an earlier, wider
+    export stored: an export without Conversions leaves the days' conversions as they were."""
+    if not fields:
+        return batch
+    objects = sorted({row.object_id for row in batch})
+    days = [row.day for row in batch]
+    known: dict[tuple[str, date], tuple] = {}
+    for start in range(0, len(objects), 500):
+        found = db.session.execute(
+            select(
+                SpendFact.object_id, SpendFact.day, *(getattr(SpendFact, f) for f in fields)
+            ).where(
+                SpendFact.account_id == account.id,
+                SpendFact.level == "campaign",
+                SpendFact.attribution_setting == "",
+                SpendFact.object_id.in_(objects[start : start + 500]),
+                SpendFact.day >= min(days),
+                SpendFact.day <= max(days),
+            )
+        )
+        for object_id, day, *values in found:
+            known[(object_id, day)] = tuple(values)
+    if not known:
+        return batch
+    return [
+        replace(row, **dict(zip(fields, known[(row.object_id, row.day)], strict=True)))
+        if (row.object_id, row.day) in known
+        else row
+        for row in batch
+    ]
+
+
+def _use_known_ids(account: AdAccount, group: Group) -> None:
+    """A file without a campaign id column keys campaigns by name. When the account already
+    has exactly one campaign of that name under its platform id (from an export with the id
+    column), the rows go to it, so the two exports never count one campaign twice."""
+    names = {object_id: name for object_id, (_day, name, _status) in group.campaigns.items()}
+    known: dict[str, set[str]] = {}
+    values = sorted(set(names.values()))
+    for start in range(0, len(values), 500):
+        found = db.session.execute(
+            select(PlatformCampaign.name, PlatformCampaign.external_id).where(
+                PlatformCampaign.account_id == account.id,
+                PlatformCampaign.name.in_(values[start : start + 500]),
+            )
+        )
+        for name, external_id in found:
+            known.setdefault(name, set()).add(external_id)
+    remap = {}
+    for object_id, name in names.items():
+        ids = known.get(name, set()) - {object_id}
+        if len(ids) == 1 and object_id not in known.get(name, set()):
+            remap[object_id] = ids.pop()
+    if not remap:
+        return
+    group.campaigns = {remap.get(k, k): v for k, v in group.campaigns.items()}
+    group.facts = {(remap.get(k, k), day): fact for (k, day), fact in group.facts.items()}
+
+
+def _fact_rows(group: Group, campaign_pk: dict[str, int]) -> Iterator[FactRow]:
+    digits = exponent(group.currency)
+    for (object_id, day), fact in sorted(group.facts.items()):
+        yield FactRow(
+            platform_campaign_id=campaign_pk[object_id],
+            level="campaign",
+            object_id=object_id,
+            day=day,
+            attribution_setting="",
+            currency=fact.currency,
+            spend_minor=_minor(fact.spend, digits),
+            impressions=fact.impressions,
+            clicks=fact.clicks,
+            reach=fact.reach,
+            # Google reports fractional conversions (data-driven attribution); the
+            # column is an integer, so the day's sum is rounded once, half-even.
+            purchases=_whole(fact.conversions),
+            leads=fact.leads,
+            conversions=_whole(fact.conversions),
+            conversion_value_minor=_minor(fact.value, digits),
+            object_name=group.campaigns[object_id][1],
+        )
+
+
+def _minor(amount: Decimal, digits: int) -> int:
+    """A day's sum in minor units, rounded half-even once (as `core.money.Money.of`)."""
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError("an amount is too large to store")
+    return int(amount.scaleb(digits).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def _whole(value: Decimal) -> int:
@@ -192,13 +236,13 @@ def import_csv(
     db.session.flush()
     try:
         parsed = _parse_arguments_and_file(platform, data, account_id, currency)
+        groups = _read_rows(parsed, platform)
     except FileProblem as exc:
         return _finish_failed(run, str(exc), exc.encoding, exc.header_row)
-    groups = _group(parsed, platform)
     counts, accounts = UpsertCounts(), []
     if groups:
         try:
-            counts, accounts = _store(platform, groups, run.id)
+            counts, accounts = _store(platform, groups, run.id, parsed)
         except (SQLAlchemyError, ValueError) as exc:
             log.exception("CSV import %s refused by the database", run.id)
             return _finish_failed(
@@ -234,6 +278,37 @@ def _parse_arguments_and_file(
         raise FileProblem(f"The file could not be read ({type(exc).__name__}).") from None
 
 
+def _read_rows(parsed: Parsed, platform: str) -> dict[str, Group]:
+    currencies: dict[str, str | None] = {}
+
+    def known_currency(external_id: str) -> str | None:
+        if external_id not in currencies:
+            currencies[external_id] = db.session.scalar(
+                select(AdAccount.currency).where(
+                    AdAccount.platform == platform, AdAccount.external_id == external_id
+                )
+            )
+        return currencies[external_id]
+
+    try:
+        return group_rows(parsed, known_currency)
+    except FileProblem as exc:
+        exc.encoding = exc.encoding or parsed.encoding
+        raise
+    except SQLAlchemyError as exc:
+        log.exception("CSV import: the database failed while reading the rows")
+        raise FileProblem(
+            f"The database refused this import ({type(exc).__name__}); nothing from the file "
+            "was stored.",
+            parsed.encoding,
+        ) from None
+    except Exception as exc:  # a reader bug must not become a 500 or a partial write
+        log.exception("CSV import could not read the rows")
+        raise FileProblem(
+            f"The file could not be read ({type(exc).__name__}).", parsed.encoding
+        ) from None
+
+
 def _finish_failed(run: SyncRun, message: str, encoding: str, header_row: int | None):
     run.status = RunStatus.FAILED.value
     run.error = message
@@ -247,7 +322,7 @@ def _finish_failed(run: SyncRun, message: str, encoding: str, header_row: int | 
 
 def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, accounts) -> ImportResult:
     errors = sorted(parsed.errors, key=lambda e: e.row)
-    rejected = len(parsed.rejected_lines)
+    rejected = parsed.rejected
     stored = counts.inserted + counts.updated + counts.unchanged
     if not stored:
         status = RunStatus.FAILED.value
@@ -278,7 +353,7 @@ def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, account
         "errors": [
             {"row": e.row, "column": e.column, "problem": e.problem} for e in errors[:MAX_ERRORS]
         ],
-        "error_count": len(errors),
+        "error_count": parsed.error_count,
     }
     run.finished_at = utcnow()
     db.session.flush()
@@ -292,7 +367,7 @@ def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, account
         message=message,
         encoding=parsed.encoding,
         status=status,
-        error_count=len(errors),
+        error_count=parsed.error_count,
         header_row=parsed.layout.header_line,
     )
 

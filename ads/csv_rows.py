@@ -1,37 +1,40 @@
-"""Data rows of a CSV export: each record checked cell by cell into a `Row` or `RowError`s."""
+"""Data rows of a CSV export: each record checked cell by cell into a `Row` or `RowError`s.
+
+`parse_file` reads the text twice and keeps neither in memory: a first pass learns the file's
+conventions (D/M or M/D dates, decimal comma) and refuses exports whose rows are not days; the
+second pass yields the rows one at a time, so a file of any length is read in constant memory
+(the grouping that consumes them keeps one entry per campaign-day).
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import islice
 
-from ads.csv_cells import (
-    EMPTY_CELLS,
-    parse_date,
-    parse_number,
-    short,
-    sniff_day_first,
-    sniff_decimal_comma,
-)
-from ads.csv_formats import (
-    COLUMN_LABELS,
-    FileProblem,
-    Layout,
-    decode,
-    find_layout,
-    norm,
-    read_records,
-)
+from ads.csv_cells import EMPTY_CELLS, Sniffer, parse_date, parse_number, parse_range, short
+from ads.csv_formats import FileProblem, Layout, decode, find_layout, norm, read_records
+from ads.csv_platforms import COLUMN_LABELS, HOW_TO_EXPORT, is_metric_header
 from core.money import known_currencies
 
 MAX_ID_LENGTH = 64  # AdAccount.external_id, PlatformCampaign.external_id, SpendFact.object_id
 MAX_COUNT = 2**63 - 1
 MAX_AMOUNT = Decimal(10) ** 15
+MAX_ERRORS = 1000  # problems kept for the report; all are counted
+AMOUNT_FIELDS = ("spend", "conversion_value", "conversions")
+COUNT_FIELDS = ("impressions", "clicks", "reach", "leads")
+
+_TOTAL = re.compile(
+    r"\s*(?:totals?|grand\s+total|gesamt|insgesamt|summe|totaal|totale|totaux)\b", re.IGNORECASE
+)
+_SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?e\+?\d+")
+_CODE_IN_CELL = re.compile(r"\(([A-Za-z]{3})\)\s*$")
+_CURRENCY_SIGNS = {"€": "EUR", "£": "GBP", "₹": "INR", "₩": "KRW", "₺": "TRY", "₽": "RUB"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class Row:
     name: str
     status: str
     day: date
-    currency: str
+    currency: str | None  # None: the file has none; the account's currency decides
     spend: Decimal
     impressions: int
     clicks: int
@@ -60,41 +63,34 @@ class Row:
     value: Decimal
     reach: int
     leads: int
-
-
-@dataclass(slots=True)
-class Fact:
-    currency: str
-    spend: Decimal = Decimal(0)
-    impressions: int = 0
-    clicks: int = 0
-    conversions: Decimal = Decimal(0)
-    value: Decimal = Decimal(0)
-    reach: int = 0
-    leads: int = 0
-
-
-@dataclass
-class Group:
-    """Everything one ad account gets from the file."""
-
-    currency: str
-    name: str = ""
-    campaigns: dict[str, tuple[date, str, str]] = field(default_factory=dict)  # latest name
-    facts: dict[tuple[str, date], Fact] = field(default_factory=dict)
+    dims: int  # what tells this row from another of its campaign-day (a segment), hashed
+    metrics: int  # its numbers, hashed: equal dims and metrics is the same row twice
 
 
 @dataclass
 class Parsed:
+    """What reading found. `rows` is consumed once; the counters are final after that."""
+
     encoding: str
     layout: Layout
-    rows: list[Row] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    rejected_lines: set[int] = field(default_factory=set)
+    rows: Iterator[Row] = iter(())
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
+    error_count: int = 0
+    rejected: int = 0
     data_rows: int = 0
     skipped_totals: list[int] = field(default_factory=list)
     skipped_other: list[int] = field(default_factory=list)
     currency_column: str = "Currency"
+    campaign_column: str = "Campaign"
+    has_campaign_id: bool = False
+
+    def reject(self, problems: list[RowError]) -> None:
+        """One rejected row and its problems."""
+        self.rejected += 1
+        self.error_count += len(problems)
+        room = MAX_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(problems[:room])
 
 
 def _object_id(name: str) -> str:
@@ -114,12 +110,27 @@ class RowReader:
         self.default_account = layout.meta_account or account_id
         self.default_currency = layout.header_currency or currency
         self.currencies = known_currencies()
-        self.amount_fields = [
-            k for k in ("spend", "conversion_value", "conversions") if k in self.cols
-        ]
-        self.count_fields = [
-            k for k in ("impressions", "clicks", "reach", "leads") if k in self.cols
-        ]
+        self.amount_fields = [k for k in AMOUNT_FIELDS if k in self.cols]
+        self.count_fields = [k for k in COUNT_FIELDS if k in self.cols]
+        self.metric_index, self.dim_index = self._split_columns()
+
+    def _split_columns(self) -> tuple[list[int], list[int]]:
+        """Metric columns, and the dimension columns that tell segments of a campaign-day
+        apart. The day, campaign and account are keyed parsed; attributes of the campaign
+        (status, its name beside an id) are no segment."""
+        metrics = {self.cols[k] for k in (*AMOUNT_FIELDS, *COUNT_FIELDS) if k in self.cols}
+        keyed = {"day", "end_day", "campaign_id", "account_id", "account_name", "status"}
+        keyed |= {"currency"} | ({"campaign"} if "campaign_id" in self.cols else set())
+        skip = {self.cols[k] for k in keyed if k in self.cols}
+        dims = []
+        for index, label in enumerate(self.header):
+            if index in metrics or index in skip:
+                continue
+            if is_metric_header(norm(label)):
+                metrics.add(index)
+            else:
+                dims.append(index)
+        return sorted(metrics), dims
 
     def cell(self, cells: list[str], name: str) -> str:
         index = self.cols.get(name)
@@ -134,11 +145,10 @@ class RowReader:
         return self.header[index].strip().lstrip("\ufeff") or COLUMN_LABELS.get(name, name)
 
     def is_total(self, cells: list[str]) -> bool:
-        if not any(c[:8].lstrip()[:5].lower() == "total" for c in cells):
-            return False
+        """A "Total: Account", "Total of 12 results" or "Gesamt" line, not a campaign's day."""
         firsts = [c for c in cells if c.strip()][:1]
         for text in (*firsts, *(self.cell(cells, n) for n in ("day", "campaign", "campaign_id"))):
-            if text.strip().lower().startswith("total"):
+            if _TOTAL.match(text):
                 try:
                     parse_date(self.cell(cells, "day"), self.layout.day_first)
                 except ValueError:
@@ -152,71 +162,126 @@ class RowReader:
         def problem(name: str, text: str) -> None:
             problems.append(RowError(line, self.column(name), text))
 
-        day = None
+        day = self._day(cells, problem)
+        name, object_id = self._campaign(cells, problem)
+        account = self.cell(cells, "account_id")
+        if account.lower() in EMPTY_CELLS:
+            account = self.default_account
+        if len(account) > MAX_ID_LENGTH:
+            problem("account_id", f"the account id is longer than {MAX_ID_LENGTH} characters")
+        currency = self._currency(cells, problem)
+        amounts = self._amounts(cells, problem)
+        counts = self._counts(cells, problem)
+        if problems:
+            return problems
+        width = len(cells)
+        return Row(
+            line=line,
+            account=account,
+            account_name=self.cell(cells, "account_name"),
+            object_id=object_id,
+            name=name,
+            status=self.cell(cells, "status"),
+            day=day,
+            currency=currency,
+            spend=amounts["spend"],
+            impressions=counts["impressions"],
+            clicks=counts["clicks"],
+            conversions=amounts["conversions"],
+            value=amounts["conversion_value"],
+            reach=counts["reach"],
+            leads=counts["leads"],
+            dims=hash(
+                (account, object_id, day, *(cells[i] if i < width else "" for i in self.dim_index))
+            ),
+            metrics=hash(tuple(cells[i].strip() if i < width else "" for i in self.metric_index)),
+        )
+
+    def _day(self, cells: list[str], problem) -> date | None:
         raw_day = self.cell(cells, "day")
         if not raw_day:
             problem("day", "the date is missing")
-        else:
+            return None
+        try:
+            day = parse_date(raw_day, self.layout.day_first)
+        except ValueError as exc:
+            problem("day", str(exc))
+            return None
+        raw_end = self.cell(cells, "end_day")
+        if raw_end and raw_end.lower() not in EMPTY_CELLS:
             try:
-                day = parse_date(raw_day, self.layout.day_first)
+                end = parse_date(raw_end, self.layout.day_first)
             except ValueError as exc:
-                problem("day", str(exc))
+                problem("end_day", str(exc))
+                return None
+            if end != day:
+                problem("end_day", f"the row covers {day:%d %b %Y} – {end:%d %b %Y}, not one day")
+                return None
+        return day
+
+    def _campaign(self, cells: list[str], problem) -> tuple[str, str]:
         name = self.cell(cells, "campaign")
         # '123 and ="123" are how people keep a spreadsheet from mangling long ids.
         campaign_id = self.cell(cells, "campaign_id")
         if campaign_id.startswith('="') and campaign_id.endswith('"'):
             campaign_id = campaign_id[2:-1]
         campaign_id = campaign_id.lstrip("'")
-        if "campaign_id" in self.cols:
-            if not campaign_id or campaign_id.lower() in EMPTY_CELLS:
-                problem("campaign_id", "the campaign id is missing")
-            elif re.fullmatch(r"\d(?:[.,]\d+)?e\+?\d+", campaign_id.lower()):
-                problem(
-                    "campaign_id",
-                    f"'{campaign_id}' was turned into scientific notation by a spreadsheet: "
-                    "export the report again and import it without re-saving it",
-                )
-            elif len(campaign_id) > MAX_ID_LENGTH:
-                problem("campaign_id", f"the campaign id is longer than {MAX_ID_LENGTH} characters")
-            object_id = campaign_id
-        else:
+        if "campaign_id" not in self.cols:
             if not name or name.lower() in EMPTY_CELLS:
                 problem("campaign", "the campaign name is missing")
-            object_id = _object_id(name)
-        account = self.cell(cells, "account_id")
-        if account.lower() in EMPTY_CELLS:
-            account = self.default_account
-        if len(account) > MAX_ID_LENGTH:
-            problem("account_id", f"the account id is longer than {MAX_ID_LENGTH} characters")
-        currency = self.cell(cells, "currency").upper()
+            return name, _object_id(name)
+        if not campaign_id or campaign_id.lower() in EMPTY_CELLS:
+            problem("campaign_id", "the campaign id is missing")
+        elif _SCIENTIFIC.fullmatch(campaign_id.lower()):
+            problem(
+                "campaign_id",
+                f"'{campaign_id}' was turned into scientific notation by a spreadsheet: "
+                "export the report again and import it without re-saving it",
+            )
+        elif len(campaign_id) > MAX_ID_LENGTH:
+            problem("campaign_id", f"the campaign id is longer than {MAX_ID_LENGTH} characters")
+        return name if name.lower() not in EMPTY_CELLS else campaign_id, campaign_id
+
+    def _currency(self, cells: list[str], problem) -> str | None:
+        currency = self.cell(cells, "currency")
         if currency.lower() in EMPTY_CELLS:
-            currency = self.default_currency
-        if not currency:
-            problem("currency", "no currency: the file has none, so choose the account currency")
-        elif currency not in self.currencies:
+            return self.default_currency
+        if found := _CODE_IN_CELL.search(currency):  # "Euro (EUR)"
+            currency = found.group(1)
+        currency = _CURRENCY_SIGNS.get(currency, currency).upper()
+        if currency not in self.currencies:
             problem("currency", f"'{short(currency)}' is not an ISO 4217 currency code")
+        return currency
+
+    def _amounts(self, cells: list[str], problem) -> dict[str, Decimal]:
         comma = self.layout.decimal_comma
-        amounts = dict.fromkeys(("spend", "conversion_value", "conversions"), Decimal(0))
+        amounts = dict.fromkeys(AMOUNT_FIELDS, Decimal(0))
         for key in self.amount_fields:
             raw = self.cell(cells, key)
             try:
-                amount = amounts[key] = parse_number(raw, comma)
+                amount = parse_number(raw, comma)
             except ValueError as exc:
                 problem(key, str(exc))
                 continue
+            if key == "spend" and self.layout.spend_scale != 1:
+                amount *= self.layout.spend_scale
+            amounts[key] = amount
             # Conversions and their value may be negative (Google retracts conversions); spend not.
             if amount < 0 and key == "spend":
                 problem(key, f"negative spend ({short(raw)})")
             elif abs(amount) >= MAX_AMOUNT:
                 problem(key, f"{short(raw)} is too large")
-        counts = dict.fromkeys(("impressions", "clicks", "reach", "leads"), 0)
+        return amounts
+
+    def _counts(self, cells: list[str], problem) -> dict[str, int]:
+        counts = dict.fromkeys(COUNT_FIELDS, 0)
         for key in self.count_fields:
             raw = self.cell(cells, key)
             if raw.isdigit() and len(raw) < 19:
                 counts[key] = int(raw)
                 continue
             try:
-                value = parse_number(raw, comma)
+                value = parse_number(raw, self.layout.decimal_comma)
             except ValueError as exc:
                 problem(key, str(exc))
                 continue
@@ -228,28 +293,14 @@ class RowReader:
                 problem(key, f"{short(raw)} is too large")
             else:
                 counts[key] = int(value)
-        if problems:
-            return problems
-        return Row(
-            line=line,
-            account=account,
-            account_name=self.cell(cells, "account_name"),
-            object_id=object_id,
-            name=name or campaign_id,
-            status=self.cell(cells, "status"),
-            day=day,
-            currency=currency,
-            spend=amounts["spend"],
-            impressions=counts["impressions"],
-            clicks=counts["clicks"],
-            conversions=amounts["conversions"],
-            value=amounts["conversion_value"],
-            reach=counts["reach"],
-            leads=counts["leads"],
-        )
+        return counts
+
+
+# --- the file -----------------------------------------------------------------------------------
 
 
 def parse_file(platform: str, data: bytes, account_id: str, currency: str | None) -> Parsed:
+    """The file's layout and its rows (lazily); FileProblem when nothing can be imported."""
     if not data.strip():
         raise FileProblem("The file is empty.")
     text, encoding = decode(data)
@@ -257,26 +308,65 @@ def parse_file(platform: str, data: bytes, account_id: str, currency: str | None
         raise FileProblem("The file is empty.", encoding)
     try:
         layout = find_layout(text, platform)
+        _learn_conventions(text, layout, platform)
     except FileProblem as exc:
         exc.encoding = encoding
         raise
-    parsed = Parsed(encoding, layout)
-    try:
-        records = list(islice(read_records(text, layout.delimiter), layout.header_index + 1, None))
-    except csv.Error as exc:
-        raise FileProblem(
-            f"The file is not valid CSV: {exc}.", encoding, layout.header_line
-        ) from None
-    cols = layout.columns
-    layout.day_first = sniff_day_first([c[cols["day"]] for _, c in records if len(c) > cols["day"]])
-    money = [cols[k] for k in ("spend", "conversion_value") if k in cols]
-    layout.decimal_comma = sniff_decimal_comma(
-        [c[i] for _, c in records for i in money if i < len(c)], layout.delimiter
-    )
     reader = RowReader(layout, account_id, currency)
-    header_norm = [norm(c) for c in layout.header]
+    parsed = Parsed(encoding, layout, has_campaign_id="campaign_id" in layout.columns)
     parsed.currency_column = reader.column("currency")
-    for line, cells in records:
+    parsed.campaign_column = reader.column("campaign_id" if parsed.has_campaign_id else "campaign")
+    parsed.rows = _rows(text, reader, parsed)
+    return parsed
+
+
+def _data_records(text: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
+    return islice(read_records(text, layout.delimiter), layout.header_index + 1, None)
+
+
+def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
+    """Date order and decimal comma from the whole file; refuse a file whose rows each cover
+    more than one day (LinkedIn's default "All" or "Monthly" breakdown, a date-range column)."""
+    cols = layout.columns
+    sniffer = Sniffer(layout.delimiter)
+    day_col, end_col = cols["day"], cols.get("end_day")
+    money = [cols[k] for k in ("spend", "conversion_value") if k in cols]
+    dated = spans = 0
+    example = ""
+    try:
+        for _line, cells in _data_records(text, layout):
+            if len(cells) <= day_col:
+                continue
+            raw = cells[day_col].strip()
+            sniffer.date(raw)
+            for index in money:
+                if index < len(cells):
+                    sniffer.amount(cells[index])
+            if not raw or _TOTAL.match(raw):
+                continue
+            dated += 1
+            end = cells[end_col].strip() if end_col is not None and end_col < len(cells) else ""
+            if end and end != raw and end.lower() not in EMPTY_CELLS:
+                spans += 1
+                example = example or f"{raw} to {end}"
+            elif ("-" in raw or "~" in raw or " to " in raw) and parse_range(raw, False):
+                spans += 1
+                example = example or raw
+    except csv.Error as exc:
+        raise FileProblem(f"The file is not valid CSV: {exc}.", "", layout.header_line) from None
+    layout.day_first = sniffer.day_first
+    layout.decimal_comma = sniffer.decimal_comma
+    if dated and spans == dated:
+        raise FileProblem(
+            f"Every row covers more than one day (the first: {short(example)}), so these are "
+            f"totals for a period, not days. {HOW_TO_EXPORT[platform]}",
+            header_row=layout.header_line,
+        )
+
+
+def _rows(text: str, reader: RowReader, parsed: Parsed) -> Iterator[Row]:
+    header_norm = [norm(c) for c in reader.header]
+    for line, cells in _data_records(text, reader.layout):
         filled = [c for c in cells if c.strip()]
         if not filled:
             continue
@@ -290,8 +380,6 @@ def parse_file(platform: str, data: bytes, account_id: str, currency: str | None
         parsed.data_rows += 1
         outcome = reader.read(line, cells)
         if isinstance(outcome, list):
-            parsed.errors.extend(outcome)
-            parsed.rejected_lines.add(line)
+            parsed.reject(outcome)
         else:
-            parsed.rows.append(outcome)
-    return parsed
+            yield outcome
