@@ -34,7 +34,7 @@ MAX_UNZIPPED = 512 * 1024 * 1024  # a zip may not unpack to more than this
 MICROS = Decimal("0.000001")
 
 _NON_WORD = re.compile(r"[\W_]+")
-_HEADER_CURRENCY = re.compile(r"\(\s*([A-Za-z]{3})\s*\)\s*$")
+_HEADER_CURRENCY = re.compile(r"\(\s*(?:in\s+)?([A-Za-z]{3})\s*\)\s*$")  # "(USD)", "(in EUR)"
 _SAVE_AS_CSV = (
     "download the report as CSV, or open it in Excel and save it as “CSV UTF-8 (Comma delimited)”."
 )
@@ -220,13 +220,15 @@ class _Undated:
 
 
 def _match_header(cells: list[str], aliases: dict[str, tuple[str, ...]]):
+    """Which cell is which field. "Cost (USD)" is the cost column in USD; the code must be
+    upper case, so TikTok's "Clicks (all)" is not a column in Albanian lek."""
     positions: dict[str, int] = {}
-    currency = None
+    codes: dict[int, str] = {}
     for index, cell in enumerate(cells):
         label = cell.strip().lstrip("\ufeff")
         found = _HEADER_CURRENCY.search(label)
-        if found and found.group(1).upper() in known_currencies():
-            currency = currency or found.group(1).upper()
+        if found and found.group(1).isupper() and found.group(1) in known_currencies():
+            codes[index] = found.group(1)
             label = label[: found.start()]
         positions.setdefault(norm(label), index)
     columns = {}
@@ -238,6 +240,8 @@ def _match_header(cells: list[str], aliases: dict[str, tuple[str, ...]]):
     if "spend" not in columns and "spend_micros" in columns:
         columns["spend"] = columns["spend_micros"]
     columns.pop("spend_micros", None)
+    money = [columns[k] for k in ("spend", "conversion_value") if k in columns]
+    currency = next((codes[i] for i in money if i in codes), None)
     return columns, currency, positions
 
 

@@ -73,7 +73,7 @@ class Parsed:
 
     encoding: str
     layout: Layout
-    rows: Iterator[Row] = iter(())
+    rows: Iterator[Row] = field(default_factory=lambda: iter(()))
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
     error_count: int = 0
     rejected: int = 0

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from ads import csv_cells, csv_import, csv_rows
+from ads import csv_cells, csv_rows, csv_store
 from ads.csv_import import RowError, import_csv
 from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact, SyncRun
 from core.extensions import db
@@ -609,6 +609,27 @@ def test_a_narrower_reexport_does_not_zero_the_metrics_it_lacks():
     ]
 
 
+@pytest.mark.parametrize(
+    ("platform", "header", "currency"),
+    [
+        ("tiktok_ads", "Date,Campaign name,Campaign ID,Cost (USD),Impressions,Clicks (all)", "USD"),
+        (
+            "linkedin_ads",
+            "Start Date (in UTC),Campaign Name,Campaign ID,Total Spent (in GBP),Impressions,Clicks",
+            "GBP",
+        ),
+    ],
+)
+def test_the_currency_in_the_cost_header_is_the_currency_of_the_rows(platform, header, currency):
+    data = f"{header}\n2026-11-03,Spark,1,12.50,100,7\n".encode()
+
+    result = _run(platform, data)
+
+    assert (result.inserted, result.rejected) == (1, 0), result.errors
+    day = _fact("1", date(2026, 11, 3))
+    assert (day.currency, day.spend_minor, day.impressions, day.clicks) == (currency, 1250, 100, 7)
+
+
 def test_blank_dash_negative_and_quoted_cells():
     data = (
         b"Day,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks,Conversions,Conv. value\n"
@@ -827,7 +848,7 @@ def test_an_xlsx_upload_is_refused_on_the_page_with_what_to_do(client, login_as)
 
 def test_a_database_failure_rolls_back_every_row(monkeypatch):
     calls = []
-    real = csv_import.upsert_facts
+    real = csv_store.upsert_facts
 
     def failing(account, rows, run_id):
         calls.append(len(rows))
@@ -835,7 +856,7 @@ def test_a_database_failure_rolls_back_every_row(monkeypatch):
             raise OperationalError("INSERT INTO spend_facts", {}, Exception("disk full"))
         return real(account, rows, run_id)
 
-    monkeypatch.setattr(csv_import, "upsert_facts", failing)
+    monkeypatch.setattr(csv_store, "upsert_facts", failing)
     lines = ["Date,Campaign name,Campaign ID,Currency,Cost"]
     start = date(2025, 1, 1)
     lines += [
