@@ -139,12 +139,12 @@ def parse_date(raw: str, day_first: bool) -> date:
         if _MONTH_ONLY.fullmatch(text) and (
             not text[:1].isalpha() or text.split()[0].rstrip(".,") in _MONTHS
         ):
-            raise ValueError(f"'{short(raw)}' is a month, not a day") from None
+            raise SpanError(f"'{short(raw)}' is a month, not a day") from None
         span = parse_range(raw, day_first)
         if span is not None:
             if span[0] == span[1]:
                 return span[0]
-            raise ValueError(
+            raise SpanError(
                 f"'{short(raw)}' covers {span[0]:%d %b %Y} – {span[1]:%d %b %Y}, not one day"
             ) from None
         raise ValueError(f"'{short(raw)}' is not a date") from None
@@ -192,17 +192,23 @@ def _year(text: str) -> int:
     return int(text) + (2000 if len(text) == 2 else 0)
 
 
+class SpanError(ValueError):
+    """A date cell that is a period (a month, a date range), not one day."""
+
+
 class Sniffer:
     """What a file's cells say about its conventions, fed one value at a time.
 
     `day_first`: slash dates are M/D/YYYY (US exports) unless a value only makes sense as
-    D/M/YYYY. `decimal_comma`: what the unambiguous amounts say, else a `;` file means yes.
+    D/M/YYYY, or no value tells and the file is in a D/M language. `decimal_comma`: what
+    the unambiguous amounts say, else a `;` file means yes.
     """
 
     EVIDENCE = 1000  # amounts with a separator that decide the question beyond doubt
 
-    def __init__(self, delimiter: str) -> None:
+    def __init__(self, delimiter: str, day_first_default: bool = False) -> None:
         self.delimiter = delimiter
+        self.day_first_default = day_first_default
         self.month_over_12 = self.day_over_12 = False
         self.comma = self.dot = 0
 
@@ -230,7 +236,9 @@ class Sniffer:
 
     @property
     def day_first(self) -> bool:
-        return self.day_over_12 and not self.month_over_12
+        if self.day_over_12 != self.month_over_12:
+            return self.day_over_12
+        return self.day_first_default and not self.month_over_12
 
     @property
     def decimal_comma(self) -> bool:

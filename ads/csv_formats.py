@@ -19,6 +19,7 @@ from itertools import islice
 
 from ads.csv_platforms import (
     ALIASES,
+    ENGLISH_DAY_COLUMNS,
     FOREIGN_LABELS,
     HOW_TO_EXPORT,
     NOT_IMPORTED,
@@ -208,6 +209,7 @@ class Layout:
     spend_scale: Decimal = Decimal(1)  # MICROS for a "Cost (micros)" column
     decimal_comma: bool = False
     day_first: bool = False
+    day_first_default: bool = False  # when no value tells: a day column named in English
 
 
 @dataclass
@@ -319,6 +321,11 @@ def find_layout(text: str, platform: str) -> Layout:
     """The header row and what each column is; FileProblem when the file cannot be imported."""
     layout, seen, undated = _scan(text, platform)
     label = PLATFORM_LABELS[platform]
+    for other, why in NOT_IMPORTED.items():
+        if seen & SIGNATURES[other]:
+            raise FileProblem(
+                f"This looks like a {FOREIGN_LABELS[other]} export, not {label}: {why}"
+            )
     if layout is None or not seen & SIGNATURES[platform]:
         _refuse_other_platform(text, platform, seen)
     if layout is None and undated:
@@ -345,19 +352,16 @@ def find_layout(text: str, platform: str) -> Layout:
             f"Campaign ID): only daily campaign reports can be imported. {HOW_TO_EXPORT[platform]}",
             header_row=layout.header_line,
         )
+    day_column = norm(layout.header[layout.columns["day"]])
+    layout.day_first_default = day_column not in ENGLISH_DAY_COLUMNS
     return layout
 
 
 def _refuse_other_platform(text: str, platform: str, seen: set[str]) -> None:
     label = PLATFORM_LABELS[platform]
     for other, signature in SIGNATURES.items():
-        if other == platform or not seen & signature:
+        if other == platform or other in NOT_IMPORTED or not seen & signature:
             continue
-        if other in NOT_IMPORTED:
-            raise FileProblem(
-                f"This looks like a {FOREIGN_LABELS[other]} export, not {label}: "
-                f"{NOT_IMPORTED[other]}"
-            )
         if _scan(text, other)[0] is not None:
             raise FileProblem(
                 f"This looks like a {FOREIGN_LABELS[other]} export, not {label}: "

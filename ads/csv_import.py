@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ads.csv_cells import short
 from ads.csv_formats import FileProblem
 from ads.csv_group import Group, group_rows
-from ads.csv_platforms import PLATFORM_LABELS
+from ads.csv_platforms import HOW_TO_EXPORT, PLATFORM_LABELS
 from ads.csv_rows import MAX_ERRORS, MAX_ID_LENGTH, Parsed, RowError, parse_file
 from ads.csv_store import store
 from ads.models import AdAccount, RunStatus, SyncRun
@@ -233,6 +233,11 @@ def _message(platform, parsed: Parsed, rejected, stored, counts, days, groups) -
     if not parsed.data_rows:
         line = parsed.layout.header_line
         text = f"The {label} file has a header row (line {line}) but no data rows."
+    elif not stored and parsed.period_rows == parsed.data_rows:
+        text = (
+            "Nothing imported: every row covers more than one day, so these are totals for a "
+            f"period, not days (see the row report). {HOW_TO_EXPORT[platform]}"
+        )
     elif not stored:
         rows = _n(parsed.data_rows, "data row")
         text = f"Nothing imported: all {rows} have problems (see the row report)."

@@ -133,10 +133,12 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "reach": ("reach",),
     },
+    # English, then the Portuguese export (UTF-16, tabs: "Data de início (em UTC)",
+    # "Total investido", "Código da campanha"…).
     "linkedin_ads": {
-        "day": ("startdateinutc", "startdate", "date", "day"),
+        "day": ("startdateinutc", "startdate", "date", "day", "datadeinícioemutc"),
         # Daily rows have the same end date; another end date means the row is not one day.
-        "end_day": ("enddateinutc", "enddate"),
+        "end_day": ("enddateinutc", "enddate", "datadetérminoemutc"),
         "spend": (
             "totalspent",
             "totalspentinlocalcurrency",
@@ -144,26 +146,36 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "costinlocalcurrency",
             "spend",
             "cost",
+            "totalinvestido",
         ),
-        "campaign": ("campaignname", "campaign"),
-        "campaign_id": ("campaignid",),
-        "status": ("campaignstatus", "status"),
-        "currency": ("currency", "currencycode"),
-        "account_id": ("accountid",),
-        "account_name": ("accountname", "account"),
-        "impressions": ("impressions",),
-        "clicks": ("clicks",),
+        # Total Spent over Average Daily Spend is the number of days a row covers.
+        "daily_spend": ("averagedailyspend", "médiadeinvestimentodiário"),
+        "campaign": ("campaignname", "campaign", "nomedacampanha"),
+        "campaign_id": ("campaignid", "códigodacampanha"),
+        "status": ("campaignstatus", "status", "statusdacampanha"),
+        "currency": ("currency", "currencycode", "moeda"),
+        "account_id": ("accountid", "códigodaconta"),
+        "account_name": ("accountname", "account", "nomedaconta"),
+        "impressions": ("impressions", "impressões"),
+        "clicks": ("clicks", "cliques"),
         "conversions": (
             "conversions",
             "totalconversions",
             "conversionspostclick",
             "postclickconversions",
+            "conversões",
         ),
-        "conversion_value": ("totalconversionvalue", "conversionvalue"),
+        "conversion_value": ("totalconversionvalue", "conversionvalue", "valortotaldaconversão"),
         "leads": ("leads",),
-        "reach": ("reach", "approximatememberreach"),
+        "reach": ("reach", "approximatememberreach", "alcance"),
     },
 }
+# Day columns whose numeric dates are M/D/YYYY unless the values say otherwise; a day column
+# named in another language means D/M/YYYY when the values cannot tell.
+ENGLISH_DAY_COLUMNS = frozenset(
+    {"day", "date", "segmentsdate", "byday", "stattimeday", "statdate", "time", "byhour"}
+    | {"stattimehour", "startdateinutc", "startdate"}
+)
 # Columns only one platform's exports have: they tell a file given for the wrong platform.
 SIGNATURES: dict[str, frozenset[str]] = {
     "google_ads": frozenset(
@@ -180,10 +192,13 @@ SIGNATURES: dict[str, frozenset[str]] = {
         {"startdateinutc", "enddateinutc", "totalspent", "campaigngroupname", "campaigngroupid"}
         | {"totalconversionvalue", "conversionspostclick", "conversionsviewthrough"}
         | {"totalengagements", "campaignperformancereportinutc", "campaignperformancereport"}
+        | {"averagedailyspend", "datadeinícioemutc", "totalinvestido", "nomedogrupodecampanhas"}
     ),
     "meta_ads": frozenset({"reportingstarts", "reportingends", "adsetname", "resultindicator"}),
+    # Microsoft Advertising's UI export looks like Google's ("Impr.", "Avg. CPC", "Conv.").
     "microsoft_ads": frozenset(
         {"gregoriandate", "reportaggregationdaily", "lastcompletedavailableday", "accountnumber"}
+        | {"topimprrate", "abstopimprrate", "searchtotal", "audiencetotal"}
     ),
 }
 FOREIGN_LABELS = {**PLATFORM_LABELS, "meta_ads": "Meta Ads", "microsoft_ads": "Microsoft Ads"}

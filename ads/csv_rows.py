@@ -17,7 +17,15 @@ from datetime import date
 from decimal import Decimal
 from itertools import islice
 
-from ads.csv_cells import EMPTY_CELLS, Sniffer, parse_date, parse_number, parse_range, short
+from ads.csv_cells import (
+    EMPTY_CELLS,
+    Sniffer,
+    SpanError,
+    parse_date,
+    parse_number,
+    parse_range,
+    short,
+)
 from ads.csv_formats import FileProblem, Layout, decode, find_layout, norm, read_records
 from ads.csv_platforms import COLUMN_LABELS, HOW_TO_EXPORT, is_metric_header
 from core.money import known_currencies
@@ -80,6 +88,7 @@ class Parsed:
     data_rows: int = 0
     skipped_totals: list[int] = field(default_factory=list)
     skipped_other: list[int] = field(default_factory=list)
+    period_rows: int = 0  # rejected for covering more than one day
     currency_column: str = "Currency"
     campaign_column: str = "Campaign"
     has_campaign_id: bool = False
@@ -113,12 +122,14 @@ class RowReader:
         self.amount_fields = [k for k in AMOUNT_FIELDS if k in self.cols]
         self.count_fields = [k for k in COUNT_FIELDS if k in self.cols]
         self.metric_index, self.dim_index = self._split_columns()
+        self.covers_days = False
 
     def _split_columns(self) -> tuple[list[int], list[int]]:
         """Metric columns, and the dimension columns that tell segments of a campaign-day
         apart. The day, campaign and account are keyed parsed; attributes of the campaign
         (status, its name beside an id) are no segment."""
-        metrics = {self.cols[k] for k in (*AMOUNT_FIELDS, *COUNT_FIELDS) if k in self.cols}
+        numbers = (*AMOUNT_FIELDS, *COUNT_FIELDS, "daily_spend")
+        metrics = {self.cols[k] for k in numbers if k in self.cols}
         keyed = {"day", "end_day", "campaign_id", "account_id", "account_name", "status"}
         keyed |= {"currency"} | ({"campaign"} if "campaign_id" in self.cols else set())
         skip = {self.cols[k] for k in keyed if k in self.cols}
@@ -157,7 +168,10 @@ class RowReader:
         return False
 
     def read(self, line: int, cells: list[str]) -> Row | list[RowError]:
+        """The row, or its problems; `covers_days` then says whether one was that the row
+        is a period, not a day."""
         problems: list[RowError] = []
+        self.covers_days = False
 
         def problem(name: str, text: str) -> None:
             problems.append(RowError(line, self.column(name), text))
@@ -171,6 +185,8 @@ class RowReader:
             problem("account_id", f"the account id is longer than {MAX_ID_LENGTH} characters")
         currency = self._currency(cells, problem)
         amounts = self._amounts(cells, problem)
+        if day is not None and amounts["spend"] > 0 and "daily_spend" in self.cols:
+            self._one_day_of_spend(cells, amounts["spend"], problem)
         counts = self._counts(cells, problem)
         if problems:
             return problems
@@ -205,6 +221,7 @@ class RowReader:
         try:
             day = parse_date(raw_day, self.layout.day_first)
         except ValueError as exc:
+            self.covers_days = isinstance(exc, SpanError)
             problem("day", str(exc))
             return None
         raw_end = self.cell(cells, "end_day")
@@ -215,9 +232,26 @@ class RowReader:
                 problem("end_day", str(exc))
                 return None
             if end != day:
+                self.covers_days = True
                 problem("end_day", f"the row covers {day:%d %b %Y} – {end:%d %b %Y}, not one day")
                 return None
         return day
+
+    def _one_day_of_spend(self, cells: list[str], spend: Decimal, problem) -> None:
+        """LinkedIn's Average Daily Spend is the Total Spent of a one-day row; a row spending
+        30 times its daily average is a month, even when the export has no End Date."""
+        try:
+            daily = parse_number(self.cell(cells, "daily_spend"), self.layout.decimal_comma)
+        except ValueError:
+            return
+        if daily > 0 and spend / daily >= Decimal("1.5"):
+            self.covers_days = True
+            days = (spend / daily).to_integral_value()
+            problem(
+                "day",
+                f"the row covers about {days} days ({self.column('spend')} {spend}, "
+                f"{self.column('daily_spend')} {daily}), not one day",
+            )
 
     def _campaign(self, cells: list[str], problem) -> tuple[str, str]:
         name = self.cell(cells, "campaign")
@@ -328,9 +362,9 @@ def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
     """Date order and decimal comma from the whole file; refuse a file whose rows each cover
     more than one day (LinkedIn's default "All" or "Monthly" breakdown, a date-range column)."""
     cols = layout.columns
-    sniffer = Sniffer(layout.delimiter)
+    sniffer = Sniffer(layout.delimiter, layout.day_first_default)
     day_col, end_col = cols["day"], cols.get("end_day")
-    money = [cols[k] for k in ("spend", "conversion_value") if k in cols]
+    money = [cols[k] for k in ("spend", "conversion_value", "daily_spend") if k in cols]
     dated = spans = 0
     example = ""
     try:
@@ -338,7 +372,10 @@ def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
             if len(cells) <= day_col:
                 continue
             raw = cells[day_col].strip()
-            sniffer.date(raw)
+            # Every date of the row tells the order: LinkedIn's campaign start dates too.
+            for cell in cells:
+                if "/" in cell:
+                    sniffer.date(cell)
             for index in money:
                 if index < len(cells):
                     sniffer.amount(cells[index])
@@ -381,5 +418,6 @@ def _rows(text: str, reader: RowReader, parsed: Parsed) -> Iterator[Row]:
         outcome = reader.read(line, cells)
         if isinstance(outcome, list):
             parsed.reject(outcome)
+            parsed.period_rows += reader.covers_days
         else:
             yield outcome

@@ -429,6 +429,52 @@ def test_linkedin_campaign_performance_daily_export():
     assert (retargeting.name, retargeting.status) == ("Retargeting Visitors", "PAUSED")
 
 
+def test_linkedin_export_in_portuguese_utf16_with_tabs():
+    """Campaign Manager in Portuguese: UTF-16 and tabs, "Total investido", decimal commas and
+    D/M/YYYY dates that only the language tells apart (03/11 is 3 November)."""
+    result = _run("linkedin_ads", "linkedin_campaign_performance_pt_daily.csv")
+
+    assert result.status == "succeeded", result.message
+    assert (result.encoding, result.inserted, result.header_row) == ("utf-16-le", 4, 1)
+    assert _totals() == {
+        "facts": 4,
+        "spend": 103431,
+        "impr": 9436,
+        "clicks": 6500,
+        "conv": 4,
+        "purchases": 4,
+        "value": 120000,
+        "leads": 3,
+        "reach": 9078,
+    }
+    assert set(db.session.scalars(select(SpendFact.day))) == {date(2026, 11, 3), date(2026, 11, 4)}
+    assert _fact("226747093", date(2026, 11, 4)).spend_minor == 101250
+    pc = db.session.scalar(
+        select(PlatformCampaign).where(PlatformCampaign.external_id == "276250623")
+    )
+    assert (pc.name, pc.status) == ("[STR] Obtenção de Seguidores - LATAM", "Pausado")
+    assert db.session.scalar(select(AdAccount.currency)) == "USD"
+
+
+def test_linkedin_monthly_export_without_end_date_is_refused_row_by_row():
+    """A Monthly export has one row per campaign on the 1st and no End Date column; Total
+    Spent over Average Daily Spend gives each row away as about 30 days."""
+    result = _run("linkedin_ads", "linkedin_campaign_performance_pt_monthly.csv")
+
+    assert result.status == "failed" and result.rejected == 2
+    assert "every row covers more than one day" in result.message
+    assert "Time breakdown: Daily" in result.message
+    assert [(e.row, e.column) for e in result.errors] == [
+        (2, "Data de início (em UTC)"),
+        (3, "Data de início (em UTC)"),
+    ]
+    assert result.errors[0].problem == (
+        "the row covers about 30 days (Total investido 454.06, "
+        "Média de investimento diário 15.14), not one day"
+    )
+    assert _count(SpendFact) == 0 and _count(AdAccount) == 0 and _count(PlatformCampaign) == 0
+
+
 @pytest.mark.parametrize(
     ("platform", "name", "facts"),
     [
@@ -438,6 +484,7 @@ def test_linkedin_campaign_performance_daily_export():
         ("google_ads", "google_ads_two_exports_pasted.csv", 5),
         ("tiktok_ads", "tiktok_ads_custom_report_by_day.csv", 5),
         ("linkedin_ads", "linkedin_campaign_performance_daily.csv", 5),
+        ("linkedin_ads", "linkedin_campaign_performance_pt_daily.csv", 4),
     ],
 )
 def test_reimporting_a_real_export_changes_nothing(platform, name, facts):
@@ -791,6 +838,9 @@ def _xlsx() -> bytes:
         ),
         # Another platform's export.
         ("google_ads", "microsoft_ads_campaign_daily.csv", "looks like a Microsoft Ads export"),
+        ("google_ads", "microsoft_ads_campaigns_ui.csv", "looks like a Microsoft Ads export"),
+        ("linkedin_ads", "google_ads_campaigns_by_day.csv", "choose Google Ads"),
+        ("tiktok_ads", "linkedin_campaign_performance_pt_daily.csv", "choose LinkedIn Ads"),
         ("linkedin_ads", "tiktok_ads_custom_report_by_day.csv", "choose TikTok Ads"),
         ("google_ads", "linkedin_campaign_performance_daily.csv", "choose LinkedIn Ads"),
         ("tiktok_ads", "google_ads_campaigns_by_day.csv", "choose Google Ads"),
@@ -1137,6 +1187,17 @@ def test_the_date_forms_the_exports_use(raw, expected):
 def test_not_days(raw, problem):
     with pytest.raises(ValueError, match=problem):
         csv_cells.parse_date(raw, day_first=False)
+
+
+def test_day_first_follows_the_language_when_no_value_tells():
+    values = ["03/11/2026", "04/11/2026"]
+    english, portuguese = csv_cells.Sniffer(","), csv_cells.Sniffer("\t", day_first_default=True)
+    for raw in values:
+        english.date(raw)
+        portuguese.date(raw)
+    assert (english.day_first, portuguese.day_first) == (False, True)
+    portuguese.date("11/13/2026")  # only M/D: the values win over the language
+    assert portuguese.day_first is False
 
 
 def test_day_first_is_decided_per_file():
