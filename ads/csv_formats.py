@@ -209,7 +209,7 @@ class Layout:
     spend_scale: Decimal = Decimal(1)  # MICROS for a "Cost (micros)" column
     decimal_comma: bool = False
     day_first: bool = False
-    day_first_default: bool = False  # when no value tells: a day column named in English
+    day_first_default: bool = False  # D/M when no value tells: the day column is not English
 
 
 @dataclass
@@ -239,12 +239,12 @@ def _match_header(cells: list[str], aliases: dict[str, tuple[str, ...]]):
             if alias in positions:
                 columns[name] = positions[alias]
                 break
-    if "spend" not in columns and "spend_micros" in columns:
-        columns["spend"] = columns["spend_micros"]
-    columns.pop("spend_micros", None)
+    micros = columns.pop("spend_micros", None)
+    if "spend" not in columns and micros is not None:
+        columns["spend"] = micros
     money = [columns[k] for k in ("spend", "conversion_value") if k in columns]
     currency = next((codes[i] for i in money if i in codes), None)
-    return columns, currency, positions
+    return columns, currency, positions, micros is not None and columns["spend"] == micros
 
 
 def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], _Undated | None]:
@@ -260,7 +260,7 @@ def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], _Undated |
             continue
         seen: set[str] = set()
         for index, (line, cells) in enumerate(head):
-            columns, currency, positions = _match_header(cells, ALIASES[platform])
+            columns, currency, positions, micros = _match_header(cells, ALIASES[platform])
             seen |= set(positions)
             seen.add(norm(" ".join(cells)))
             if "day" in columns and "spend" in columns:
@@ -268,8 +268,7 @@ def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], _Undated |
                 if best is None or score > best[0]:
                     meta = _meta_account(head[:index])
                     layout = Layout(delimiter, index, line, cells, columns, currency, meta)
-                    if "spend_micros" in _match_micros(positions, platform):
-                        layout.spend_scale = MICROS
+                    layout.spend_scale = MICROS if micros else Decimal(1)
                     best = (score, layout, set(seen))
                 break
             campaign = "campaign" in columns or "campaign_id" in columns
@@ -280,15 +279,6 @@ def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], _Undated |
     if best is None:
         return None, seen_all, undated
     return best[1], best[2], None
-
-
-def _match_micros(positions: dict[str, int], platform: str) -> set[str]:
-    """{"spend_micros"} when the cost column the header was matched on is in micros."""
-    spend = ALIASES[platform]["spend"]
-    if any(alias in positions for alias in spend):
-        return set()
-    micros = ALIASES[platform].get("spend_micros", ())
-    return {"spend_micros"} if any(alias in positions for alias in micros) else set()
 
 
 def _period(cells: list[str]) -> tuple[str, str]:

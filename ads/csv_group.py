@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ads.csv_rows import Parsed, Row, RowError
+from ads.csv_parse import Parsed
+from ads.csv_rows import Row, RowError
 
 
 @dataclass(slots=True)

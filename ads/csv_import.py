@@ -4,17 +4,19 @@ Files are read the way the platforms write them: title and metadata lines above 
 UTF-8 / UTF-8 with BOM / UTF-16 (Google's "Excel CSV") / cp1252, `,` `;` or tab separated,
 numbers like `1,234.56`, `1.234,56`, `$12.00`, `--`, and trailing `Total` rows. Rows of one
 (account, campaign, day) within a file (segmented exports) are summed, so the stored facts are
-the same however often the same file is imported.
+the same however often the same file is imported. Exports that are not by day (weekly,
+monthly, whole-range) and other platforms' files are refused with what to export instead.
 
 Transaction: `import_csv` flushes and never commits. The caller (the upload view, the CLI)
 commits once, so accounts, platform campaigns, facts and the `SyncRun` ledger row land together.
 The writes for the rows run inside a SAVEPOINT: if the database refuses any of them, all are
 rolled back and only the failed run row is left for the caller to commit.
 
-The reading lives beside this module: `csv_platforms` (each platform's column names),
-`csv_formats` (decoding, header detection), `csv_cells` (numbers and dates), `csv_rows`
-(records checked into rows or errors), `csv_group` (rows summed into daily facts) and
-`csv_store` (the facts written in batches).
+The work is done beside this module: `csv_platforms` (each platform's column names),
+`csv_formats` (decoding, header detection), `csv_cells` (numbers and dates), `csv_parse`
+(the file read as a stream of rows), `csv_rows` (a record checked into a row or its errors),
+`csv_group` (rows summed into daily facts, repeats caught) and `csv_store` (the facts written
+in batches).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ads.csv_cells import short
 from ads.csv_formats import FileProblem
 from ads.csv_group import Group, group_rows
+from ads.csv_parse import Parsed, parse_file
 from ads.csv_platforms import HOW_TO_EXPORT, PLATFORM_LABELS
-from ads.csv_rows import MAX_ERRORS, MAX_ID_LENGTH, Parsed, RowError, parse_file
+from ads.csv_rows import MAX_ERRORS, MAX_ID_LENGTH, RowError
 from ads.csv_store import store
 from ads.models import AdAccount, RunStatus, SyncRun
 from ads.services import UpsertCounts

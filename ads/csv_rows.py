@@ -1,33 +1,27 @@
 """Data rows of a CSV export: each record checked cell by cell into a `Row` or `RowError`s.
 
-`parse_file` reads the text twice and keeps neither in memory: a first pass learns the file's
-conventions (D/M or M/D dates, decimal comma) and refuses exports whose rows are not days; the
-second pass yields the rows one at a time, so a file of any length is read in constant memory
-(the grouping that consumes them keeps one entry per campaign-day).
+A row is refused with every problem it has, each with its column as the file names it: a date
+that is not one day, a missing campaign id, an amount that is not a number, negative spend, a
+count that is not whole, an unknown currency. `csv_parse` feeds the records in.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from itertools import islice
 
 from ads.csv_cells import (
     EMPTY_CELLS,
-    Sniffer,
     SpanError,
     parse_date,
     parse_number,
-    parse_range,
     short,
 )
-from ads.csv_formats import FileProblem, Layout, decode, find_layout, norm, read_records
-from ads.csv_platforms import COLUMN_LABELS, HOW_TO_EXPORT, is_metric_header
+from ads.csv_formats import Layout, norm
+from ads.csv_platforms import COLUMN_LABELS, is_metric_header
 from core.money import known_currencies
 
 MAX_ID_LENGTH = 64  # AdAccount.external_id, PlatformCampaign.external_id, SpendFact.object_id
@@ -37,7 +31,7 @@ MAX_ERRORS = 1000  # problems kept for the report; all are counted
 AMOUNT_FIELDS = ("spend", "conversion_value", "conversions")
 COUNT_FIELDS = ("impressions", "clicks", "reach", "leads")
 
-_TOTAL = re.compile(
+TOTAL_LINE = re.compile(
     r"\s*(?:totals?|grand\s+total|gesamt|insgesamt|summe|totaal|totale|totaux)\b", re.IGNORECASE
 )
 _SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?e\+?\d+")
@@ -73,33 +67,6 @@ class Row:
     leads: int
     dims: int  # what tells this row from another of its campaign-day (a segment), hashed
     metrics: int  # its numbers, hashed: equal dims and metrics is the same row twice
-
-
-@dataclass
-class Parsed:
-    """What reading found. `rows` is consumed once; the counters are final after that."""
-
-    encoding: str
-    layout: Layout
-    rows: Iterator[Row] = field(default_factory=lambda: iter(()))
-    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
-    error_count: int = 0
-    rejected: int = 0
-    data_rows: int = 0
-    skipped_totals: list[int] = field(default_factory=list)
-    skipped_other: list[int] = field(default_factory=list)
-    period_rows: int = 0  # rejected for covering more than one day
-    currency_column: str = "Currency"
-    campaign_column: str = "Campaign"
-    has_campaign_id: bool = False
-
-    def reject(self, problems: list[RowError]) -> None:
-        """One rejected row and its problems."""
-        self.rejected += 1
-        self.error_count += len(problems)
-        room = MAX_ERRORS - len(self.errors)
-        if room > 0:
-            self.errors.extend(problems[:room])
 
 
 def _object_id(name: str) -> str:
@@ -159,7 +126,7 @@ class RowReader:
         """A "Total: Account", "Total of 12 results" or "Gesamt" line, not a campaign's day."""
         firsts = [c for c in cells if c.strip()][:1]
         for text in (*firsts, *(self.cell(cells, n) for n in ("day", "campaign", "campaign_id"))):
-            if _TOTAL.match(text):
+            if TOTAL_LINE.match(text):
                 try:
                     parse_date(self.cell(cells, "day"), self.layout.day_first)
                 except ValueError:
@@ -328,96 +295,3 @@ class RowReader:
             else:
                 counts[key] = int(value)
         return counts
-
-
-# --- the file -----------------------------------------------------------------------------------
-
-
-def parse_file(platform: str, data: bytes, account_id: str, currency: str | None) -> Parsed:
-    """The file's layout and its rows (lazily); FileProblem when nothing can be imported."""
-    if not data.strip():
-        raise FileProblem("The file is empty.")
-    text, encoding = decode(data)
-    if not text.strip():
-        raise FileProblem("The file is empty.", encoding)
-    try:
-        layout = find_layout(text, platform)
-        _learn_conventions(text, layout, platform)
-    except FileProblem as exc:
-        exc.encoding = encoding
-        raise
-    reader = RowReader(layout, account_id, currency)
-    parsed = Parsed(encoding, layout, has_campaign_id="campaign_id" in layout.columns)
-    parsed.currency_column = reader.column("currency")
-    parsed.campaign_column = reader.column("campaign_id" if parsed.has_campaign_id else "campaign")
-    parsed.rows = _rows(text, reader, parsed)
-    return parsed
-
-
-def _data_records(text: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
-    return islice(read_records(text, layout.delimiter), layout.header_index + 1, None)
-
-
-def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
-    """Date order and decimal comma from the whole file; refuse a file whose rows each cover
-    more than one day (LinkedIn's default "All" or "Monthly" breakdown, a date-range column)."""
-    cols = layout.columns
-    sniffer = Sniffer(layout.delimiter, layout.day_first_default)
-    day_col, end_col = cols["day"], cols.get("end_day")
-    money = [cols[k] for k in ("spend", "conversion_value", "daily_spend") if k in cols]
-    dated = spans = 0
-    example = ""
-    try:
-        for _line, cells in _data_records(text, layout):
-            if len(cells) <= day_col:
-                continue
-            raw = cells[day_col].strip()
-            # Every date of the row tells the order: LinkedIn's campaign start dates too.
-            for cell in cells:
-                if "/" in cell:
-                    sniffer.date(cell)
-            for index in money:
-                if index < len(cells):
-                    sniffer.amount(cells[index])
-            if not raw or _TOTAL.match(raw):
-                continue
-            dated += 1
-            end = cells[end_col].strip() if end_col is not None and end_col < len(cells) else ""
-            if end and end != raw and end.lower() not in EMPTY_CELLS:
-                spans += 1
-                example = example or f"{raw} to {end}"
-            elif ("-" in raw or "~" in raw or " to " in raw) and parse_range(raw, False):
-                spans += 1
-                example = example or raw
-    except csv.Error as exc:
-        raise FileProblem(f"The file is not valid CSV: {exc}.", "", layout.header_line) from None
-    layout.day_first = sniffer.day_first
-    layout.decimal_comma = sniffer.decimal_comma
-    if dated and spans == dated:
-        raise FileProblem(
-            f"Every row covers more than one day (the first: {short(example)}), so these are "
-            f"totals for a period, not days. {HOW_TO_EXPORT[platform]}",
-            header_row=layout.header_line,
-        )
-
-
-def _rows(text: str, reader: RowReader, parsed: Parsed) -> Iterator[Row]:
-    header_norm = [norm(c) for c in reader.header]
-    for line, cells in _data_records(text, reader.layout):
-        filled = [c for c in cells if c.strip()]
-        if not filled:
-            continue
-        if reader.is_total(cells):
-            parsed.skipped_totals.append(line)
-            continue
-        repeated = norm(cells[0]) == header_norm[0] and [norm(c) for c in cells] == header_norm
-        if len(filled) == 1 or repeated:
-            parsed.skipped_other.append(line)  # a note line, or the header repeated
-            continue
-        parsed.data_rows += 1
-        outcome = reader.read(line, cells)
-        if isinstance(outcome, list):
-            parsed.reject(outcome)
-            parsed.period_rows += reader.covers_days
-        else:
-            yield outcome

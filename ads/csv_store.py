@@ -16,8 +16,9 @@ from itertools import islice
 from sqlalchemy import select
 
 from ads.csv_group import Group
+from ads.csv_parse import Parsed
 from ads.csv_platforms import ALIASES
-from ads.csv_rows import MAX_AMOUNT, Parsed
+from ads.csv_rows import MAX_AMOUNT
 from ads.models import AdAccount, PlatformCampaign, SpendFact
 from ads.services import (
     FactRow,

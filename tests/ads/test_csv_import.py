@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from ads import csv_cells, csv_rows, csv_store
+from ads import csv_cells, csv_parse, csv_store
 from ads.csv_import import RowError, import_csv
 from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact, SyncRun
 from core.extensions import db
@@ -1057,7 +1057,7 @@ def test_a_hundred_thousand_rows_import_in_reasonable_time():
 def test_rows_are_read_as_a_stream_not_held_in_memory():
     """Reading a file keeps only the current row: memory does not grow with the rows."""
     data, _expected = _big_export(100, 300)
-    parsed = csv_rows.parse_file("google_ads", data, "acct", None)
+    parsed = csv_parse.parse_file("google_ads", data, "acct", None)
     tracemalloc.start()
     try:
         rows = sum(1 for _row in parsed.rows)
