@@ -50,10 +50,19 @@ def user_new():
 
 
 def _last_active_admin(user: User) -> bool:
-    count = db.session.scalar(
-        select(func.count(User.id)).where(User.role == Role.ADMIN.value, User.active.is_(True))
+    """True when no other admin could sign in: an invitation not yet accepted (no password)
+    does not count, or the last real admin could demote themselves and lock everyone out."""
+    if user.role != Role.ADMIN.value or not user.active:
+        return False
+    others = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == Role.ADMIN.value,
+            User.active.is_(True),
+            User.password_hash.is_not(None),
+            User.id != user.id,
+        )
     )
-    return user.role == Role.ADMIN.value and user.active and count <= 1
+    return not others
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

@@ -40,7 +40,10 @@ class SetPasswordForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), company_email])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    # The least privilege unless the admin picks another: a forgotten choice grants nothing.
+    role = SelectField(
+        "Role", choices=ROLE_CHOICES, validators=[DataRequired()], default=Role.VIEWER.value
+    )
     password = PasswordField(
         "Password (leave blank to send an invitation link)",
         validators=[Optional(), Length(min=12, max=1024)],

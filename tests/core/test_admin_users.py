@@ -220,6 +220,27 @@ def test_an_admin_can_be_demoted_when_another_active_admin_exists(app, client, u
     assert user_by_email(users["admin"].email).role == "admin"
 
 
+def test_a_pending_invitation_does_not_count_as_another_admin(client, users):
+    # Invited as admin but never signed in: no password yet, so nobody could administer.
+    invited = UserFactory(email="invited-admin@example.com", role="admin", password_hash=None)
+    db.session.commit()
+    login(client, users["admin"])
+    response = edit(client, users["admin"], role="viewer")
+    assert response.status_code == 400
+    assert "This is the last active admin: keep at least one." in errors_of(response)
+    assert user_by_email(users["admin"].email).role == "admin"
+    # The invitation itself may still be changed.
+    assert edit(client, invited, role="marketer").status_code == 302
+
+
+def test_the_new_user_form_starts_at_the_least_privileged_role(client, users):
+    login(client, users["admin"])
+    html = client.get("/admin/users/new").get_data(as_text=True)
+    role_select = html.split('name="role"')[1].split("</select>")[0]
+    assert '<option selected value="viewer">Viewer</option>' in role_select
+    assert "selected" not in role_select.replace('<option selected value="viewer">', "")
+
+
 def test_unknown_user_id_is_404_for_an_admin(client, users):
     login(client, users["admin"])
     assert client.get("/admin/users/999999").status_code == 404
