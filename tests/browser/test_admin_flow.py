@@ -1,0 +1,70 @@
+"""An admin invites a user, gives them a role and finds the change in the audit log."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_invites_sets_a_role_and_finds_it_in_the_audit_log(
+    page: Page, sign_in, users
+) -> None:
+    sign_in(users["admin"].email, PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="Invite or create a user").click()
+
+    # A forgotten role choice grants nothing.
+    expect(page.get_by_label("Role")).to_have_value("viewer")
+    page.get_by_label("Email").fill("nora.new@example.test")
+    page.get_by_label("Name").fill("Nora New")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Invitation created for nora.new@")
+    expect(page.get_by_label("Invitation link")).to_have_value(re.compile(r"/invite/"))
+
+    page.get_by_role("link", name="Back to users").click()
+    row = page.locator("tr", has_text="nora.new@example.test")
+    expect(row).to_contain_text("Viewer")
+    expect(row).to_contain_text("invited")
+    row.get_by_role("link", name="Edit").click()
+    page.get_by_label("Role").select_option(label="Marketer")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("nora.new@example.test updated.")
+    expect(page.locator("tr", has_text="nora.new@example.test")).to_contain_text("Marketer")
+
+    # The audit log: its filters are labelled, and they find the role change.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    page.get_by_role("searchbox", name="Search").fill("Nora New")
+    page.get_by_label("Object type").select_option("User")
+    page.get_by_role("button", name="Filter").click()
+    entries = page.locator("table.audit tbody tr")
+    expect(entries).to_have_count(2)  # created, then the role change
+    expect(entries.first).to_contain_text("update")
+    expect(entries.first.locator("ul.changes")).to_contain_text("role: viewer → marketer")
+
+    page.get_by_role("searchbox", name="Search").fill("nobody-by-this-name")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No change matches these filters.")).to_be_visible()
+    page.get_by_role("link", name="Show every change").click()
+    expect(page.get_by_role("searchbox", name="Search")).to_have_value("")
+
+
+def test_the_last_admin_is_told_why_they_cannot_demote_themselves(
+    page: Page, sign_in, users
+) -> None:
+    admin = users["admin"]
+    sign_in(admin.email, PASSWORD)
+    page.goto("/admin/users")
+    page.locator("tr", has_text=admin.email).get_by_role("link", name="Edit").click()
+    page.get_by_label("Role").select_option(label="Viewer")
+    page.get_by_role("button", name="Save").click()
+    role_field = page.locator(".field", has=page.get_by_label("Role"))
+    expect(role_field.locator("p.error")).to_have_text(
+        "This is the last active admin: keep at least one."
+    )
+    expect(page.get_by_title("Your role")).to_have_text("Admin")
