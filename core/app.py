@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
@@ -185,7 +186,15 @@ def register_template_helpers(app: Flask) -> None:
         minor, currency = pair
         return Money(int(minor), currency).format() if money else f"{int(minor):,}"
 
+    def money_amount(pair: tuple[Decimal | None, str]) -> str:
+        """A ratio in major units (CPA, CPC, CPM, cost per engagement) shown as money."""
+        value, currency = pair
+        if value is None or value != value:  # None or NaN: no denominator
+            return "—"
+        return Money.of(value, currency, strict=False).format()
+
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money_amount"] = money_amount
     app.jinja_env.filters["money_minor"] = money_minor
     app.jinja_env.filters["date"] = fmt_date
     app.jinja_env.globals.update(can=can, Role=Role)

@@ -98,6 +98,9 @@ def test_roi_page_compares_partnerships(users, campaign, client, login_as):
     # Anna: cost 1,000, revenue 2,500 → +150 %; 4,000 engagements → 0.25 per engagement;
     # CPM 1,000 × 1000 / 200,000 = 5. Ben: 1,000 → 400: −60 %. Campaign: 2,000 → 2,900: +45 %.
     assert "+150.0%" in page and "0.25" in page and "5.00" in page
+    # Cost per engagement and CPM are money, in the partnership's currency.
+    anna = page.split('id="roi-partnerships"')[1].split("Anna Runs")[1].split("</tr>")[0]
+    assert ">€0.25</td>" in anna and ">€5.00</td>" in anna
     assert "-60.0%" in page and "+45.0%" in page
     assert "Cara" not in page.split('id="roi-partnerships"')[1]
     figure = re.search(r'<script type="application/json" id="figure-roi-EUR">(.*?)</script>', page)
@@ -107,3 +110,5 @@ def test_roi_page_compares_partnerships(users, campaign, client, login_as):
     assert 'data-figure="roi-EUR"' in page and "<script>" not in page  # CSP: no inline code
     detail = client.get(f"/influencers/partnerships/{good.id}").get_data(as_text=True)
     assert "+150.0%" in detail
+    returns = detail.split('id="roi"')[1].split("</table>")[0]
+    assert ">€0.25</td>" in returns and ">€5.00</td>" in returns
