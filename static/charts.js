@@ -5,6 +5,13 @@ document.addEventListener("DOMContentLoaded", function () {
     const source = document.getElementById("figure-" + el.dataset.figure);
     if (!source) return;
     const fig = JSON.parse(source.textContent);
-    window.Plotly.newPlot(el, fig.data, fig.layout, { displaylogo: false, responsive: true });
+    // Self-hosted: no "Share chart" button offering to upload the data to Plotly's cloud.
+    window.Plotly.newPlot(el, fig.data, fig.layout, {
+      displaylogo: false,
+      responsive: true,
+      showSendToCloud: false,
+      showEditInChartStudio: false,
+      modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud"],
+    });
   });
 });
