@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ads import services, sync
 from ads.forms import ConnectMetaForm, CsvImportForm, MappingForm, SyncForm
-from ads.models import AdAccount, PlatformCampaign, SpendFact, SyncRun
+from ads.models import AdAccount, PlatformCampaign, RunStatus, SpendFact, SyncRun
 from analytics.services import refresh_goals
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
@@ -106,13 +106,31 @@ def sync_now(account_id: int):
     if not form.validate():
         flash("Dates must look like 2026-03-01.", "error")
         return redirect(url_for("ads.account", account_id=acc.id))
+    already = sync.active_run(acc.id)
     try:
         run = sync.start_sync(acc.id, form.since.data, form.until.data, user_id=current_user.id)
     except sync.SyncRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("ads.account", account_id=acc.id))
+    flash(*_sync_message(run, joined=already is not None and already.id == run.id))
     return redirect(url_for("ads.run", run_id=run.id))
+
+
+def _sync_message(run: SyncRun, *, joined: bool) -> tuple[str, str]:
+    """What "Sync now" did, in words: finished inline, failed, or started for a worker."""
+    window = f"{run.since:%d %b %Y} – {run.until:%d %b %Y}"
+    if joined:
+        return f"A sync of this account is already under way ({window}): here it is.", "info"
+    if run.status == RunStatus.SUCCEEDED:
+        return (
+            f"Sync finished for {window}: {run.rows_inserted:,} new, {run.rows_updated:,} "
+            f"updated, {run.rows_restated:,} restated rows.",
+            "success",
+        )
+    if run.status == RunStatus.FAILED:
+        return f"The sync failed: {run.error or 'see the run below'}", "error"
+    return f"Sync started for {window}: this page follows its progress.", "info"
 
 
 @bp.route("/runs/<int:run_id>")

@@ -123,6 +123,7 @@ def test_marketer_syncs_maps_and_sees_roas(page: Page, sign_in, users, sandbox) 
     # First sync: the run page shows the bar at 100 % and "succeeded".
     page.get_by_role("button", name="Sync now").click()
     expect(page).to_have_url(_path_is(r"/ads/runs/\d+"))
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"^Sync finished for .+ new, "))
     progress = page.get_by_role("progressbar", name="Sync progress")
     expect(progress).to_be_visible()
     expect(page.locator("#run-status")).to_have_text("succeeded")
