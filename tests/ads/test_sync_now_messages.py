@@ -1,4 +1,4 @@
-""""Sync now" says what happened: rows stored when the sync finished in the request, the
+"""What "Sync now" says: rows stored when the sync finished in the request, the
 reason when it failed."""
 
 from __future__ import annotations
