@@ -61,7 +61,10 @@ def count_or_blank(form, field) -> None:
 
 
 class InfluencerFormBase(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=160), no_nul])
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Enter the influencer's name."), Length(max=160), no_nul],
+    )
     status = SelectField("Status", choices={s.value: s.label for s in InfluencerStatus})
     country = _text("Country (two letters)", 2)
     language = _text("Language", 12)

@@ -147,7 +147,8 @@ def _profile_page(form, influencer: Influencer | None):
             return redirect(url_for("influencers.detail", influencer_id=influencer.id))
         for name, message in errors.items():
             field = getattr(form, name, form.name)
-            field.errors = [*field.errors, message]
+            if not field.errors:  # one message per field: the form's own says it already
+                field.errors = [*field.errors, message]
     status = 400 if request.method == "POST" else 200
     page = render_template(
         "influencers/form.html",

@@ -161,6 +161,17 @@ def test_profile_form_validates_and_saves(client, login_as):
     assert 'value="dora.draws"' in edit and 'value="350.00"' in edit
 
 
+def test_an_empty_profile_lists_each_problem_once_beside_its_field(client, login_as):
+    login_as("coordinator")
+    response = client.post("/influencers/new", data={"status": "active", "rate_currency": "EUR"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    name_errors = re.findall(r'<p class="error"[^>]*data-error-for="name">([^<]*)</p>', page)
+    assert name_errors == ["Enter the influencer&#39;s name."]
+    assert "This field is required." not in page
+    assert "Add at least one platform handle." in page
+
+
 def test_new_partnership_through_the_form(users, campaign, client, login_as):
     influencer = make_influencer("Eve Paints")
     blocked = make_influencer("Nope", status="do_not_work_with")
