@@ -51,6 +51,7 @@ import requests
 from sqlalchemy import text
 
 from bench.common import bench_app, fresh_database
+from config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "flightdeck_bench_sync"
@@ -60,7 +61,8 @@ SIZES = {"campaigns": 10, "adsets_per_campaign": 4, "ads_per_adset": 5, "days": 
 SEED = 42
 DAYS = int(os.environ.get("BENCH_SYNC_DAYS", "365"))
 SMALL_DAYS = int(os.environ.get("BENCH_SYNC_SMALL_DAYS", "90"))
-PAGE_SIZE = int(os.environ.get("BENCH_SYNC_PAGE_SIZE", "500"))
+# The app's default page size unless asked for another.
+PAGE_SIZE = int(os.environ.get("BENCH_SYNC_PAGE_SIZE") or Config.META_PAGE_SIZE)
 GOAL = 0.30
 COPY_REPEAT = 5
 SYNC_REPEAT = int(os.environ.get("BENCH_SYNC_REPEAT", "3"))
