@@ -82,23 +82,37 @@ def deliverable_edit(deliverable_id: int):
 @require("partnership.view")
 def deliverable_detail(deliverable_id: int):
     d = get_for(Deliverable, deliverable_id, "partnership.view")
-    metrics = MetricsForm(
+    return _detail_page(d)
+
+
+def _detail_page(
+    d: Deliverable,
+    *,
+    step_error: dict[str, Any] | None = None,
+    metrics_form=None,
+    tracking_form=None,
+):
+    """The deliverable page; after a refused step, metrics or tracking change it is rendered
+    again (400) with the message beside the field and the typed values kept."""
+    metrics = metrics_form or MetricsForm(
         data={name: getattr(d, name) for name in METRIC_FIELDS}
         | {"revenue": reporting.major(d.revenue_minor, d.partnership.currency)}
     )
-    tracking = TrackingForm(obj=d)
-    return render_template(
+    page = render_template(
         "influencers/deliverable.html",
         d=d,
         p=d.partnership,
         steps=workflow.steps_for(d, current_user),
         step_form=StepForm(),
+        step_error=step_error,
         metrics_form=metrics,
         metric_fields=METRIC_FIELDS,
-        tracking_form=tracking,
+        tracking_form=tracking_form or TrackingForm(obj=d),
         tracking_link=workflow.tracking_link(d),
         history=history_for(d, limit=20) if can("audit.view") else [],
     )
+    failed = step_error or metrics_form is not None or tracking_form is not None
+    return page, 400 if failed else 200
 
 
 def _to_detail(d: Deliverable):
@@ -110,9 +124,6 @@ def _to_detail(d: Deliverable):
 def deliverable_step(deliverable_id: int):
     d = get_for(Deliverable, deliverable_id, "deliverable.step")
     form = StepForm()
-    if not form.validate():
-        flash("Dates must look like 2026-03-01.", "error")
-        return _to_detail(d)
     # Every field is offered to the service; it reads only the ones the step allows.
     values = {
         "content_url": form.content_url.data,
@@ -120,14 +131,22 @@ def deliverable_step(deliverable_id: int):
         "published_on": form.published_on.data,
         "proof_url": form.proof_url.data,
     }
+    typed = {name: request.form.get(name, "") for name in values}
+    if not form.validate():
+        field, errors = next(iter(form.errors.items()))
+        message = "Enter the date like 2026-03-01." if field == "published_on" else errors[0]
+        return _detail_page(
+            d, step_error={"to": form.to.data, "field": field, "message": message, **typed}
+        )
     try:
         workflow.move(d, form.to.data or "", values, current_user)
     except InfluencerError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"{d} is now {d.status_enum.label.lower()}.", "success")
+        return _detail_page(
+            d, step_error={"to": form.to.data, "field": exc.field, "message": str(exc), **typed}
+        )
+    db.session.commit()
+    flash(f"{d} is now {d.status_enum.label.lower()}.", "success")
     return _to_detail(d)
 
 
@@ -139,14 +158,15 @@ def deliverable_metrics(deliverable_id: int):
     values = {name: getattr(form, name).data or "" for name in (*METRIC_FIELDS, "revenue")}
     try:
         if not form.validate():
-            raise InfluencerError("Keep each metric short: a whole number.", "impressions")
+            return _detail_page(d, metrics_form=form)
         workflow.save_metrics(d, values)
     except InfluencerError as exc:
         db.session.rollback()
-        flash(f"{exc.field}: {exc}", "error")
-    else:
-        db.session.commit()
-        flash("Metrics saved.", "success")
+        field = form._fields.get(exc.field or "", form.impressions)
+        field.errors = [*field.errors, str(exc)]
+        return _detail_page(d, metrics_form=form)
+    db.session.commit()
+    flash("Metrics saved.", "success")
     return _to_detail(d)
 
 
@@ -161,14 +181,15 @@ def deliverable_tracking(deliverable_id: int):
     }
     try:
         if not form.validate():
-            raise InfluencerError("Enter the landing page and the UTM values.", "landing_url")
+            return _detail_page(d, tracking_form=form)
         workflow.save_tracking(d, values)
     except InfluencerError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash("Tracking link saved.", "success")
+        field = form._fields.get(exc.field or "", form.landing_url)
+        field.errors = [*field.errors, str(exc)]
+        return _detail_page(d, tracking_form=form)
+    db.session.commit()
+    flash("Tracking link saved.", "success")
     return _to_detail(d)
 
 

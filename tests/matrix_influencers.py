@@ -69,11 +69,12 @@ EXPECTED: dict[str, Expect] = {
     "influencers.deliverable_new": Expect("GET", P + "/deliverables/new", COORD),
     "influencers.deliverable_detail": Expect("GET", D, READ),
     "influencers.deliverable_edit": Expect("GET", D + "/edit", COORD),
-    # Refused steps still redirect back with a message; finance and viewers never get in.
+    # The sample partnership is a prospect, so every step is refused: shown on the page again
+    # (400, the message beside the form); finance and viewers never get in.
     "influencers.deliverable_step": Expect(
         "POST",
         D + "/step",
-        by_role(403, admin=302, marketer=302, coordinator=302),
+        by_role(403, admin=400, marketer=400, coordinator=400),
         {"to": "approved"},
     ),
     "influencers.deliverable_metrics": Expect(
@@ -83,7 +84,12 @@ EXPECTED: dict[str, Expect] = {
         "POST",
         D + "/tracking",
         COORD_POST,
-        {"landing_url": "https://shop.example.com/", "utm_source": "instagram"},
+        {
+            "landing_url": "https://shop.example.com/",
+            "utm_source": "instagram",
+            "utm_medium": "influencer",
+            "utm_content": "reel-1",
+        },
     ),
     "influencers.orders_import": Expect("GET", "/influencers/orders/import", COORD),
     "influencers.metrics_import": Expect("GET", "/influencers/deliverables/metrics-import", COORD),

@@ -105,9 +105,32 @@ def test_coordinator_runs_a_partnership_end_to_end(
     page.goto(deliverable_url)
     page.get_by_role("button", name="Mark published").click()
     expect(flash(page)).to_contain_text("is now published")
-    page.get_by_label("Proof-of-post URL").fill("https://www.tiktok.com/@maramoves/video/1")
+    tiktok = "https://www.tiktok.com/@maramoves/video/1"
+    page.get_by_label("Proof-of-post URL").fill(tiktok)
     page.get_by_role("button", name="Verify proof of post").click()
-    expect(flash(page)).to_contain_text("The proof must be a link on Instagram")
+    # The refusal sits beside the field, which keeps what was typed.
+    proof_field = page.locator(".field", has=page.get_by_label("Proof-of-post URL"))
+    expect(proof_field).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(proof_field.locator('p.error[data-error-for="proof_url"]')).to_contain_text(
+        "The proof must be a link on Instagram"
+    )
+    expect(page.get_by_label("Proof-of-post URL")).to_have_value(tiktok)
+    expect(page.locator("h1 .status")).to_have_text("published")
+
+    # A metric that is not a number is refused beside its field too; nothing is saved.
+    page.get_by_label("Impressions").fill("lots")
+    page.get_by_label("Likes").fill("120")
+    page.get_by_role("button", name="Save metrics").click()
+    impressions = page.locator("#metrics div", has=page.get_by_label("Impressions"))
+    expect(impressions.locator('p.error[data-error-for="impressions"]')).to_contain_text(
+        "not a number"
+    )
+    expect(page.get_by_label("Likes")).to_have_value("120")
+    page.get_by_label("Impressions").fill("48,000")
+    page.get_by_role("button", name="Save metrics").click()
+    expect(flash(page)).to_have_text("Metrics saved.")
+    expect(page.get_by_label("Impressions")).to_have_value("48000")
+
     page.get_by_label("Proof-of-post URL").fill("https://www.instagram.com/reel/C7mara/")
     page.get_by_role("button", name="Verify proof of post").click()
     expect(flash(page)).to_contain_text("is now verified")
