@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import tempfile
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import plotly
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 
 from analytics import charts, roi
+from analytics.exports import HEADER, performance_rows, totals_by_currency
 from analytics.services import facts_frame, in_currency, restatements_for
 from campaigns.metrics import METRICS
 from campaigns.models import Campaign
+from core.exports import iter_csv, write_xlsx
 from core.permissions import get_for, require
 
 bp = Blueprint("performance", __name__, url_prefix="/performance")
@@ -77,3 +80,57 @@ def campaign(campaign_id: int):
 @require("performance.view")
 def plotly_js():
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+
+
+@bp.app_template_global()
+def performance_export_window() -> tuple[date, date]:
+    """The export form's default: the 30 days up to yesterday (synced data ends there)."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    return yesterday - timedelta(days=29), yesterday
+
+
+def _export_refused(message: str):
+    flash(message, "error")
+    back = "budgets.finance.dashboard" if request.args.get("back") == "finance" else "ads.accounts"
+    return redirect(url_for(back) + "#performance-export")
+
+
+@bp.route("/export")
+@require("performance.export")
+def export():
+    """One row per platform campaign over the period (the CLI's `export performance`)."""
+    fmt = request.args.get("format", "csv")
+    try:
+        since = date.fromisoformat(request.args.get("since", ""))
+        until = date.fromisoformat(request.args.get("until", ""))
+    except ValueError:
+        return _export_refused("Pick both dates of the period, like 2026-03-01.")
+    if since > until:
+        return _export_refused("The start date must be on or before the end date.")
+    if fmt not in ("csv", "xlsx"):
+        return _export_refused("Choose CSV or XLSX.")
+    rows = list(performance_rows(since, until))
+    if not rows:
+        return _export_refused(
+            f"No synced spend between {since:%d %b %Y} and {until:%d %b %Y}: nothing to export."
+        )
+    rows += totals_by_currency(rows)
+    filename = f"performance-{since.isoformat()}-{until.isoformat()}"
+    if fmt == "xlsx":
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it
+        write_xlsx(handle, [("Performance", HEADER, rows, None)])
+        handle.seek(0)
+        response = send_file(
+            handle,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=f"{filename}.xlsx",
+        )
+    else:
+        response = Response(
+            iter_csv(HEADER, rows),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -79,6 +79,12 @@ EXPECTED: dict[str, Expect] = {
     "ads.import_csv": Expect("GET", "/ads/import", EDIT_OWN),
     "performance.campaign": Expect("GET", "/performance/campaigns/{campaign_id}", READ),
     "performance.plotly_js": Expect("GET", "/performance/vendor/plotly.min.js", READ),
+    # No spend in the window: allowed roles are sent back with a message.
+    "performance.export": Expect(
+        "GET",
+        "/performance/export?since=2026-01-01&until=2026-01-31&format=csv",
+        by_role(403, admin=302, marketer=302, finance=302),
+    ),
 }
 
 
