@@ -40,7 +40,7 @@ def test_finance_rejects_with_a_reason_keeps_a_rate_and_exports_performance(
         note="Burst before the holidays",
     )
     days = [today - timedelta(days=n) for n in (3, 2, 1)]
-    spend(campaign, {day: 12_345 for day in days})
+    spend(campaign, dict.fromkeys(days, 12_345))
     db.session.commit()
 
     sign_in(users["finance"].email, PASSWORD)
