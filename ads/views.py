@@ -41,6 +41,18 @@ def _unmapped_spend() -> list[tuple[str, Money]]:
 @require("ads.connect")
 def connect():
     form = ConnectMetaForm()
+    # "Replace the access token" on an account page: the same form, prefilled for it.
+    raw = request.args.get("account", "")
+    replacing = None
+    if raw.isdigit() and len(raw) < 10:
+        replacing = get_for(AdAccount, int(raw), "ads.connect")
+        if replacing.platform != "meta_ads":
+            replacing = None
+        elif request.method == "GET":
+            form.account_id.data = replacing.external_id
+            form.name.data = replacing.name
+            form.currency.data = replacing.currency
+            form.backfill_days.data = replacing.backfill_days
     if form.validate_on_submit():
         try:
             account = services.connect_meta_account(
@@ -56,10 +68,13 @@ def connect():
             field.errors = [*field.errors, str(exc)]
         else:
             db.session.commit()
-            flash(f"Connected {account}. Press “Sync now” to pull its spend.", "success")
+            if replacing is not None and replacing.id == account.id:
+                flash(f"New access token stored for {account}, encrypted.", "success")
+            else:
+                flash(f"Connected {account}. Press “Sync now” to pull its spend.", "success")
             return redirect(url_for("ads.account", account_id=account.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("ads/connect.html", form=form), status
+    return render_template("ads/connect.html", form=form, replacing=replacing), status
 
 
 def _campaign_choices() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""An admin invites a user, gives them a role and finds the change in the audit log."""
+"""An admin invites a user, gives them a role and finds the change in the audit log; the
+last admin cannot demote themselves; an ad account's token is replaced, never shown."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from ads import services
+from ads.models import AdAccount
+from core.extensions import db
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -68,3 +72,34 @@ def test_the_last_admin_is_told_why_they_cannot_demote_themselves(
         "This is the last active admin: keep at least one."
     )
     expect(page.get_by_title("Your role")).to_have_text("Admin")
+
+
+def test_admin_replaces_an_ad_account_token_without_seeing_either(
+    page: Page, sign_in, users
+) -> None:
+    old, new = "EAAB-old-token-0123456789", "EAAB-new-token-9876543210"
+    account = services.connect_meta_account("act_4242", old, name="Stride DE", currency="EUR")
+    db.session.commit()
+    sign_in(users["admin"].email, PASSWORD)
+    page.goto(f"/ads/accounts/{account.id}")
+    expect(page.locator("dl.kv")).to_contain_text("stored, encrypted")
+    page.get_by_role("link", name="Replace access token").click()
+
+    expect(page.get_by_role("heading", name="Replace the access token")).to_be_visible()
+    expect(page.get_by_label("Ad account id")).to_have_value("act_4242")
+    expect(page.get_by_label("Name")).to_have_value("Stride DE")
+    expect(page.get_by_label("Account currency")).to_have_value("EUR")
+    expect(page.get_by_label("Access token")).to_have_value("")
+    assert old not in page.content()
+    page.get_by_label("Access token").fill(new)
+    page.get_by_role("button", name="Save the new token").click()
+
+    expect(page).to_have_url(re.compile(rf"/ads/accounts/{account.id}$"))
+    expect(page.get_by_role("status")).to_have_text(
+        "New access token stored for Stride DE (act_4242), encrypted."
+    )
+    assert new not in page.content() and old not in page.content()
+    db.session.expire_all()
+    stored = db.session.get(AdAccount, account.id)
+    assert services.account_token(stored) == new
+    assert new not in (stored.token_encrypted or "")
