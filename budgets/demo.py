@@ -201,6 +201,10 @@ def _spend(
     if _synced(campaign, channel, start, end):
         return
     rng = random.Random(f"{campaign.id}-{channel}")
+    # Results ride on a generator of their own, so the spend (and so the pacing) stays put.
+    results = random.Random(f"{campaign.id}-{channel}-results")
+    roas = results.uniform(1.8, 4.6)
+    cpa_minor = results.uniform(1_800, 4_500)
     daily = planned * pace / days
     usd = (campaign.name, channel) in USD_BILLED
     account, pc = _demo_account(campaign, channel, campaign.currency)
@@ -225,6 +229,9 @@ def _spend(
                 spend_minor=minor,
                 impressions=minor * 3,
                 clicks=minor // 40,
+                purchases=int(minor / cpa_minor),
+                conversions=int(minor / cpa_minor),
+                conversion_value_minor=int(minor * roas * results.uniform(0.8, 1.2)),
             )
         )
         day += timedelta(days=1)

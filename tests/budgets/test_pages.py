@@ -11,6 +11,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
+from ads.models import PlatformCampaign, SpendFact
 from budgets.demo import seed_budgets
 from budgets.models import AllocationLine, Budget, FxRate, Reallocation
 from budgets.phasing import line_months
@@ -248,3 +249,28 @@ def test_demo_seed_is_idempotent_and_covers_each_pacing_state(users):
         api.influencer_allocation(boots, "EUR") is not None
         or api.influencer_allocation(boots, "USD") is not None
     )
+
+
+def test_demo_spend_comes_with_results_so_performance_pages_show_a_roas(users, client, login_as):
+    from analytics.roi import kpis
+    from analytics.services import facts_frame
+    from campaigns.demo import seed_campaigns
+
+    roles = {Role(r): u for r, u in users.items()}
+    seed_campaigns(roles)
+    seed_budgets(roles)
+    db.session.commit()
+    spent = set(
+        db.session.scalars(
+            select(PlatformCampaign.campaign_id)
+            .join(SpendFact, SpendFact.platform_campaign_id == PlatformCampaign.id)
+            .where(SpendFact.spend_minor > 0)
+        )
+    )
+    assert spent
+    for campaign_id in spent:
+        for tile in kpis(facts_frame(campaign_ids=[campaign_id])):
+            assert tile.conversions > 0 and tile.roas is not None and tile.roas > 1, campaign_id
+    login_as("marketer")
+    html = client.get(f"/performance/campaigns/{min(spent)}").get_data(as_text=True)
+    assert 'data-kpi="roas">0.00×' not in html and 'data-kpi="cpa">—' not in html
