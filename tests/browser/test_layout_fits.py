@@ -28,6 +28,14 @@ OVERFLOWS = """() => {
                `${el.scrollWidth}px of content in ${el.clientWidth}px`);
     }
   }
+  // A money tile whose amount breaks over two lines ("US$79,904.4 / 7") fits, but misreads.
+  for (const el of document.querySelectorAll('main .kpi .v')) {
+    if (!/[0-9]/.test(el.innerText)) continue;  // a pacing badge may wrap; amounts may not
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    if (lines.size > 1) out.push(`tile "${el.innerText}" wraps over ${lines.size} lines`);
+  }
   if (document.documentElement.scrollWidth > window.innerWidth) {
     out.push(`page: ${document.documentElement.scrollWidth}px wide`);
   }
