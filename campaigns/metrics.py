@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from core.money import Money
+
 
 class Kind(StrEnum):
     COUNT = "count"  # whole numbers
@@ -28,7 +30,10 @@ class Metric:
         if self.kind is Kind.COUNT:
             return f"{value:,.0f}"
         if self.kind is Kind.MONEY:
-            return f"{value:,.2f} {currency}".strip()
+            if not currency:
+                return f"{value:,.2f}"
+            # The currency's own symbol and minor unit: ¥1,234 and €27.99, never "1,234.00 JPY".
+            return Money.of(value, currency, strict=False).format()
         if self.kind is Kind.PERCENT:
             return f"{value:.2f}%"
         return f"{value:.2f}×"
