@@ -119,6 +119,37 @@ def test_marketer_plans_a_campaign_with_a_smart_goal(page: Page, sign_in, users)
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
     expect(page.get_by_role("button", name="Activate")).to_have_count(0)
 
+    # A second goal, then removed again by its own (labelled) button.
+    page.get_by_role("link", name="Add goal").click()
+    page.get_by_label("Metric").select_option(label="CPA")
+    page.get_by_label("Direction").select_option(label="at most")
+    page.get_by_label("Baseline").fill("40")
+    page.get_by_label("Target").fill("27.50")
+    page.get_by_role("button", name="Save goal").click()
+    goals = page.locator("table.goals tbody tr")
+    expect(goals).to_have_count(2)
+    expect(goals.filter(has_text="CPA")).to_contain_text("€27.50")
+    page.get_by_role("button", name="Remove the CPA goal").click()
+    expect(page.get_by_role("status")).to_have_text("Goal removed.")
+    expect(goals).to_have_count(1)
+    # The last goal of a running campaign stays.
+    page.get_by_role("button", name="Remove the ROAS (meta ads) goal").click()
+    expect(page.get_by_role("status")).to_have_text("A running campaign keeps at least one goal.")
+    expect(goals).to_have_count(1)
+
+    # paused ⇄ active, then completed and archived: read-only from then on.
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("status")).to_have_text(f"“{NAME}” is now paused.")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.get_by_role("status")).to_have_text(f"“{NAME}” is now active.")
+    page.get_by_role("button", name="Complete").click()
+    expect(page.get_by_role("heading", level=1).locator(".status")).to_have_text("completed")
+    expect(page.get_by_role("link", name="Add goal")).to_have_count(0)
+    page.get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("status")).to_have_text(f"“{NAME}” is now archived.")
+    expect(page.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
+    expect(page.locator("main").get_by_role("button")).to_have_count(0)
+
 
 def test_viewer_gets_not_allowed_page_on_edit(page: Page, sign_in, users) -> None:
     campaign = factories.CampaignFactory(owner=users["marketer"], name="Owned by the marketer")
