@@ -55,6 +55,8 @@ def allowed(data: Mapping[str, Any], table: Mapping[str, Sequence[str]], role: s
 
 
 def parse_money(text: Any, currency: str, field: str) -> Money:
+    if text is None or not str(text).strip():
+        raise BudgetError("Enter an amount, e.g. 12000 or 12,000.50.", field)
     try:
         value = Money.of(text if text not in (None, "") else "", currency)
     except MoneyError as exc:

@@ -231,6 +231,7 @@ def split_lines(budget_id: int):
         )
         for i in range(SPLIT_ROWS)
     ]
+    error = None
     if request.method == "POST":
         try:
             created = phasing_rules.split_into_lines(
@@ -243,7 +244,7 @@ def split_lines(budget_id: int):
             )
         except BudgetError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            error = exc  # shown beside the amount, or above the lines it is about
         else:
             db.session.commit()
             flash(f"{len(created)} draft line(s) created; submit them when ready.", "success")
@@ -256,6 +257,7 @@ def split_lines(budget_id: int):
         choices=choices,
         channels=CHANNEL_CHOICES,
         form=form,
+        error=error,
     ), status
 
 

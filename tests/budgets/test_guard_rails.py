@@ -82,7 +82,8 @@ BAD_AMOUNTS = [
     ("-5", "cannot be negative"),
     ("12.345", "EUR has 2 decimal places"),
     ("abc", "not a number"),
-    ("", "not a number"),
+    ("", "Enter an amount"),
+    ("   ", "Enter an amount"),
     ("1,5", "use . for decimals"),
 ]
 

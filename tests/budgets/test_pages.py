@@ -105,6 +105,23 @@ def test_split_tool_creates_exact_draft_lines_all_or_nothing(client, login_as, u
     )
     assert again.status_code == 400  # a duplicate line: nothing of this split is created
     assert db.session.scalar(select(func.count(AllocationLine.id))) == 4
+    shown = unescape(again.get_data(as_text=True))
+    assert re.search(r'<p class="error" role="alert" data-error-for="rows">[^<]*already has', shown)
+
+
+def test_split_tool_says_what_is_missing_beside_the_field(client, login_as, setup):
+    login_as("marketer")
+    budget, _, _ = setup
+    response = client.post(f"/budgets/{budget.id}/split", data={"amount": "", "mode": "weights"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    amount = html.split('<label for="amount">')[1].split("</div>")[0]
+    assert 'data-error-for="amount">Enter an amount, e.g. 12000 or 12,000.50.</p>' in amount
+    assert "&#39;&#39; is not a number" not in html and "'' is not a number" not in html
+    response = client.post(f"/budgets/{budget.id}/split", data={"amount": "500", "mode": "weights"})
+    assert 'data-error-for="rows">Add at least one line to split the amount across.' in (
+        response.get_data(as_text=True)
+    )
 
 
 def test_reallocation_request_and_idor(client, login_as, users, setup):
