@@ -189,6 +189,7 @@ def phasing(line_id: int):
     )
     values = {p.month: str(Money(p.planned_minor, line.currency).amount) for p in line.phases}
     mode = "amounts"
+    error = None
     if request.method == "POST":
         mode = request.form.get("mode", "amounts")
         values = {m: request.form.get(f"month-{m:%Y-%m}", "") for m in months}
@@ -199,7 +200,7 @@ def phasing(line_id: int):
                 phasing_rules.set_phasing(line, mode, values, request.form.get("comment") or "")
             except BudgetError as exc:
                 db.session.rollback()
-                flash(str(exc), "error")
+                error = str(exc)  # shown above the months it is about
             else:
                 db.session.commit()
                 flash("Monthly phasing saved.", "success")
@@ -213,6 +214,7 @@ def phasing(line_id: int):
         mode=mode,
         editable=editable,
         default=phasing_rules.default_phasing(line),
+        error=error,
     ), status
 
 

@@ -61,6 +61,10 @@ def test_phasing_by_percent_amounts_and_clear(client, login_as, setup):
         data={"mode": "amounts", months[0]: "1000", months[1]: "1"},
     )
     assert wrong.status_code == 400 and "not the line's €1,000.01" in page(wrong)
+    # Beside the months it is about, with what was typed kept.
+    months_error = page(wrong).split('data-error-for="months">')[1].split("</p>")[0]
+    assert "not the line's €1,000.01" in months_error
+    assert f'name="{months[1]}" value="1"' in page(wrong)
     client.post(f"/budgets/lines/{line.id}/phasing", data={"mode": "clear"})
     db.session.expire_all()
     assert db.session.get(AllocationLine, line.id).phases == []
