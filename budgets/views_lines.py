@@ -125,12 +125,17 @@ def edit_line(line_id: int):
 
 
 def _apply(obj, action, message: str, *args):
-    """Run one workflow step on `obj`: commit and confirm, or roll back and say why."""
+    """Run one workflow step on `obj`: commit and confirm, or roll back and say why, beside
+    the row it is about (the page opens at that row)."""
     try:
         action(current_user, obj, *args)
     except BudgetError as exc:
         db.session.rollback()
         flash(str(exc), "error")
+        row = f"{'reallocation' if isinstance(obj, Reallocation) else 'line'}-{obj.id}"
+        return redirect(
+            url_for("budgets.detail", budget_id=obj.budget_id, refused=row, _anchor=row)
+        )
     else:
         db.session.commit()
         flash(message, "success")

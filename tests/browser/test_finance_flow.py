@@ -53,6 +53,10 @@ def test_finance_rejects_with_a_reason_keeps_a_rate_and_exports_performance(
     expect(page.get_by_role("status")).to_have_text("Give a reason: the requester sees it.")
     row = page.locator("#budget-lines tbody tr", has_text="Aurora Trail Launch")
     expect(row.locator(".lstatus")).to_have_text("submitted")
+    # ...and said again in the row, which the page opens at.
+    expect(row.get_by_role("alert")).to_have_text("Give a reason: the requester sees it.")
+    assert re.search(r"#line-\d+$", page.url)
+    expect(row).to_be_in_viewport()
     row.get_by_label(re.compile(r"^Comment on line")).fill("Wait for the Q1 plan")
     row.get_by_role("button", name="Reject").click()
     row = page.locator("#budget-lines tbody tr", has_text="Aurora Trail Launch")
