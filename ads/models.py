@@ -52,6 +52,10 @@ class AccountStatus(StrEnum):
         return {"needs_reauth": "Needs re-authorisation"}.get(self.value, self.value.title())
 
 
+# ISO 4217's "no currency": a Meta account connected without one, until Meta says which.
+UNKNOWN_CURRENCY = "XXX"
+
+
 class AdAccount(TimestampMixin, db.Model):
     __tablename__ = "ad_accounts"
     __audited__ = True
@@ -81,8 +85,14 @@ class AdAccount(TimestampMixin, db.Model):
     def has_token(self) -> bool:
         return bool(self.token_encrypted)
 
+    @property
+    def currency_known(self) -> bool:
+        return self.currency != UNKNOWN_CURRENCY
+
     def __str__(self) -> str:
-        return f"{self.name or self.external_id} ({self.external_id})"
+        if not self.name or self.name == self.external_id:
+            return self.external_id
+        return f"{self.name} ({self.external_id})"
 
 
 class MappingSource(StrEnum):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, insert, select, text, update
 
 from ads.models import (
+    UNKNOWN_CURRENCY,
     AccountStatus,
     AdAccount,
     MappingSource,
@@ -82,7 +83,7 @@ def connect_meta_account(
             platform=Platform.META_ADS.value,
             external_id=external_id,
             created_by_id=user_id,
-            currency=check_currency(currency or "USD"),
+            currency=check_currency(currency) if currency else UNKNOWN_CURRENCY,
         )
         db.session.add(account)
     elif currency:

@@ -211,6 +211,11 @@ def _refresh_account(client: meta.MetaClient, account: AdAccount, run: SyncRun) 
         if currency not in known_currencies():
             raise meta.MetaError(f"Meta reports the account currency as {currency!r}")
         account.currency = currency
+    if not account.currency_known:
+        raise meta.MetaError(
+            "Meta did not say which currency this account spends in; reconnect it choosing "
+            "the account currency"
+        )
     if name and account.name in ("", account.external_id):
         account.name = name[:200]
 

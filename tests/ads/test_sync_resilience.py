@@ -194,13 +194,32 @@ def test_one_live_run_per_account_even_when_two_requests_race(point_at_sandbox, 
     db.session.commit()
 
 
-def test_connecting_does_not_need_a_currency_and_the_sync_reads_it(point_at_sandbox):
+def test_connecting_does_not_need_a_currency_and_the_sync_reads_it(
+    point_at_sandbox, client, login_as
+):
     account = services.connect_meta_account("act_1003", DEFAULT_TOKEN)
     db.session.commit()
+    assert not account.currency_known and str(account) == "act_1003"
+    login_as("marketer")
+    page = client.get(f"/ads/accounts/{account.id}").get_data(as_text=True)
+    assert "read from Meta at the first sync" in page and "USD" not in page
     run = sync.start_sync(account.id, SINCE, END)
     assert run.status == "succeeded", run.error
     assert db.session.get(AdAccount, account.id).currency == "JPY"
     assert set(db.session.scalars(select(SpendFact.currency).distinct())) == {"JPY"}
+    page = client.get(f"/ads/accounts/{account.id}").get_data(as_text=True)
+    assert "<dd>JPY</dd>" in page
+
+
+def test_a_currency_nobody_names_stops_the_sync_with_a_reason(point_at_sandbox):
+    point_at_sandbox.state.set_faults({"unsupported": {"endpoint": "account", "count": "always"}})
+    account = services.connect_meta_account("act_1001", DEFAULT_TOKEN)
+    db.session.commit()
+    # No delivery in the window: the insights cannot name the currency either.
+    run = sync.start_sync(account.id, END + timedelta(days=30), END + timedelta(days=40))
+    assert run.status == "failed"
+    assert "did not say which currency" in run.error
+    assert db.session.scalar(select(func.count(SpendFact.id))) == 0
 
 
 def test_report_runs_that_keep_failing_give_way_to_shorter_windows(point_at_sandbox):
