@@ -48,9 +48,9 @@ class Config:
     META_APP_SECRET: str | None = None
     META_TIMEOUT = 60.0
     META_POLL_INTERVAL = 5.0  # seconds between async report status polls
-    # Rows per insights page (and per commit). Fewer, larger pages cost fewer round trips at
-    # Meta and here; "too much data" answers halve it for the window that needs it.
-    META_PAGE_SIZE = 1000
+    # Rows per insights page (and per commit); "too much data" answers halve it where needed.
+    # 1,000 measured no faster here (less overlap between fetching and storing) and held more.
+    META_PAGE_SIZE = 500
     SYNC_STALE_SECONDS = 150  # a started sync whose worker stopped beating this long is dead
 
     WTF_CSRF_ENABLED = True
