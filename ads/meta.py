@@ -31,7 +31,7 @@ from facebook_business.api import Cursor, FacebookAdsApi
 from facebook_business.exceptions import FacebookBadObjectError, FacebookRequestError
 from facebook_business.session import FacebookSession
 
-from ads.meta_pages import RawPage, next_cursor, pipelined, tail_paging
+from ads.meta_pages import RawPage, loads, next_cursor, pipelined, tail_paging
 from ads.meta_rows import (
     LEAD_TYPES,
     PURCHASE_TYPES,
@@ -398,7 +398,7 @@ class MetaClient:
         paging = tail_paging(content)
         if paging is None:  # no trailing paging to read: decode it all here
             try:
-                raw.body = json.loads(content)
+                raw.body = loads(content)
             except ValueError:
                 return raw
             paging = raw.body.get("paging") if isinstance(raw.body, dict) else None
@@ -415,7 +415,7 @@ class MetaClient:
         body = raw.body
         if body is None:
             try:
-                body = json.loads(raw.content)
+                body = loads(raw.content)
             except ValueError:
                 raise self._unreadable("insights page", raw.status, is_json=False) from None
         if raw.status >= 400 or not isinstance(body, dict) or "error" in body:

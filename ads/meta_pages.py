@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 
 @dataclass
 class RawPage:
@@ -29,6 +31,15 @@ class RawPage:
     headers: Mapping[str, str]
     after: str | None  # the cursor of the next page, None if this is the last (or failed)
     body: Any = None  # the decoded body, when the fetcher had to decode it to find `after`
+
+
+def loads(content: bytes) -> Any:
+    """A Graph API body decoded: orjson (UTF-8, several times faster on a page of rows), else
+    the standard library's reader (other encodings); ValueError if it is not JSON."""
+    try:
+        return orjson.loads(content)
+    except ValueError:
+        return json.loads(content)
 
 
 def tail_paging(content: bytes) -> dict[str, Any] | None:
@@ -42,7 +53,7 @@ def tail_paging(content: bytes) -> dict[str, Any] | None:
     if at < 0:
         return None
     try:
-        tail = json.loads(b"{" + content[at:])
+        tail = loads(b"{" + content[at:])
     except ValueError:
         return None
     paging = tail.get("paging") if isinstance(tail, dict) else None

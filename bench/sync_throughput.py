@@ -218,7 +218,7 @@ def _instrument() -> _Stages:
         requests.Session, "send", "HTTP round trips (prefetch thread: overlaps what follows)"
     )
     stages.wrap(FacebookResponse, "json", "SDK json.loads (first pages, twice per response)")
-    stages.wrap(meta.json, "loads", "json.loads of later pages (loading thread)")
+    stages.wrap(meta, "loads", "orjson decoding of later pages (loading thread)")
     stages.wrap(Cursor, "build_objects_from_response", "SDK builds the page's row list")
     stages.wrap(AbstractObject, "export_all_data", "SDK export_all_data() (first pages only)")
     stages.wrap(
