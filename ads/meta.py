@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
+import urllib3
 from facebook_business.adobjects.adaccount import AdAccount
 from facebook_business.adobjects.adreportrun import AdReportRun
 from facebook_business.adobjects.adsinsights import AdsInsights
@@ -388,10 +389,19 @@ class MetaClient:
     def _fetch_page(self, url: str, query: dict[str, Any]) -> RawPage:
         """GET one page; find the next page's cursor (from the body's tail when it can)."""
         with self._translating("insights page"):
+            # The body in one read (gzip undone) rather than requests' 10 kB chunks.
             response = self._session.requests.get(
-                url, params=query, headers=FacebookAdsApi.HTTP_DEFAULT_HEADERS, timeout=self.timeout
+                url,
+                params=query,
+                headers=FacebookAdsApi.HTTP_DEFAULT_HEADERS,
+                timeout=self.timeout,
+                stream=True,
             )
-        content, status = response.content, response.status_code
+            try:
+                content = response.raw.read(decode_content=True)
+            finally:
+                response.close()
+        status = response.status_code
         raw = RawPage(status, content, response.headers, None)
         if status >= 400 or b'"data":[]' in content:
             return raw  # the decoder raises the error, or ends on the empty page
@@ -502,11 +512,11 @@ class MetaClient:
             raise self._from_request_error(exc, what) from None
         except FacebookBadObjectError:
             raise self._unreadable(what) from None
-        except requests.Timeout:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
             raise TransientError(
                 f"Meta did not answer within {self.timeout:g} s ({what})"
             ) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise TransientError(
                 f"network error talking to Meta ({what}): {type(exc).__name__}"
             ) from None

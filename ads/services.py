@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import and_, func, insert, select, update
 
 from ads.models import (
     UNKNOWN_CURRENCY,
@@ -379,20 +379,9 @@ def store_facts(
     """
     if not rows:
         return UpsertCounts()
-    if all_new and db.session.get_bind().dialect.name == "postgresql":
-        from psycopg.errors import UniqueViolation
-
-        # The page and the run's ledger commit together, and a pull can always be repeated:
-        # not waiting for the WAL flush risks only the last moment's pages, never a half page.
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        savepoint = db.session.begin_nested()
-        try:
-            _copy_facts(account, rows, run_id)
-        except UniqueViolation:  # stored after all (another writer): compare instead
-            savepoint.rollback()
-        else:
-            savepoint.commit()
-            return UpsertCounts(inserted=len(rows))
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if all_new and postgres and _copy_facts(account, rows, run_id):
+        return UpsertCounts(inserted=len(rows))
     return upsert_facts(account, [FactRow(*row) for row in rows], run_id)
 
 
@@ -406,14 +395,30 @@ def facts_exist(account: AdAccount, since: date, until: date) -> bool:
     return found is not None
 
 
-def _copy_facts(account: AdAccount, rows: Sequence[tuple], run_id: int | None) -> None:
-    """Binary COPY: the least work for the server and for us (psycopg packs rows in C)."""
+def _copy_facts(account: AdAccount, rows: Sequence[tuple], run_id: int | None) -> bool:
+    """Binary COPY (psycopg packs rows in C) inside the caller's transaction, behind a
+    savepoint; False, with nothing written, if a key was stored after all.
+
+    The savepoint is the driver's, in the same round trip as turning off the wait for the WAL
+    flush for this transaction (the page and the run's ledger commit together, and a pull can
+    always be repeated: only the last moment's pages are at risk, never half a page). COMMIT
+    releases it: no round trip of its own.
+    """
+    from psycopg.errors import UniqueViolation
+
     tail = (account.id, utcnow(), run_id)
     raw = db.session.connection().connection.driver_connection  # psycopg, in our transaction
-    with raw.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-        copy.set_types(_COPY_TYPES)
-        for row in rows:
-            copy.write_row(row + tail)
+    with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF; SAVEPOINT fd_copy_page")
+        try:
+            with cursor.copy(_COPY_SQL) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row + tail)
+        except UniqueViolation:  # stored after all (another writer): compare instead
+            cursor.execute("ROLLBACK TO SAVEPOINT fd_copy_page")
+            return False
+    return True
 
 
 def accounts_for_nightly() -> Iterable[AdAccount]:
