@@ -36,6 +36,9 @@ class Group:
     currency: str
     name: str = ""
     campaigns: dict[str, tuple[date, str, str]] = field(default_factory=dict)  # latest name
+    # Every name each campaign id had in the file (renames included): what an earlier
+    # name-only export keyed it by.
+    names: dict[str, set[str]] = field(default_factory=dict)
     facts: dict[tuple[str, date], Fact] = field(default_factory=dict)
 
 
@@ -104,6 +107,7 @@ def _add(group: Group, row: Row) -> None:
     latest = group.campaigns.get(row.object_id)
     if latest is None or row.day >= latest[0]:
         group.campaigns[row.object_id] = (row.day, row.name, row.status)
+    group.names.setdefault(row.object_id, set()).add(row.name)
     fact = group.facts.get((row.object_id, row.day))
     if fact is None:
         fact = group.facts[(row.object_id, row.day)] = Fact(group.currency)

@@ -44,6 +44,8 @@ __all__ = ["ImportResult", "RowError", "import_csv"]
 
 log = logging.getLogger(__name__)
 
+SHOWN_NOTES = 5  # in the message; the import log keeps them all (up to MAX_ERRORS)
+
 
 @dataclass
 class ImportResult:
@@ -54,6 +56,7 @@ class ImportResult:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
     message: str = ""
+    notes: list[str] = field(default_factory=list)  # campaigns merged or kept apart
     encoding: str = ""
     status: str = RunStatus.FAILED.value
     error_count: int = 0
@@ -209,6 +212,7 @@ def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, account
             {"row": e.row, "column": e.column, "problem": e.problem} for e in errors[:MAX_ERRORS]
         ],
         "error_count": parsed.error_count,
+        "notes": parsed.notes[:MAX_ERRORS],
     }
     run.finished_at = utcnow()
     db.session.flush()
@@ -220,6 +224,7 @@ def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, account
         rejected=rejected,
         errors=errors[:MAX_ERRORS],
         message=message,
+        notes=parsed.notes[:MAX_ERRORS],
         encoding=parsed.encoding,
         status=status,
         error_count=parsed.error_count,
@@ -263,4 +268,8 @@ def _message(platform, parsed: Parsed, rejected, stored, counts, days, groups) -
         skipped.append(_n(len(parsed.skipped_other), "note or repeated header line"))
     if skipped:
         text += " Skipped " + " and ".join(skipped) + "."
+    if parsed.notes:
+        text += " " + " ".join(parsed.notes[:SHOWN_NOTES])
+        if len(parsed.notes) > SHOWN_NOTES:
+            text += f" … and {len(parsed.notes) - SHOWN_NOTES} more (see the import log)."
     return text

@@ -36,6 +36,8 @@ class Parsed:
     currency_column: str = "Currency"
     campaign_column: str = "Campaign"
     has_campaign_id: bool = False
+    # What storing decided that the report must say (campaigns merged or kept apart).
+    notes: list[str] = field(default_factory=list)
 
     def reject(self, problems: list[RowError]) -> None:
         """One rejected row and its problems."""

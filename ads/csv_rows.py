@@ -69,7 +69,7 @@ class Row:
     metrics: int  # its numbers, hashed: equal dims and metrics is the same row twice
 
 
-def _object_id(name: str) -> str:
+def name_key(name: str) -> str:
     """Campaign name as the object id when the export has no id column (ids are 64 chars max)."""
     if len(name) <= MAX_ID_LENGTH:
         return name
@@ -230,7 +230,7 @@ class RowReader:
         if "campaign_id" not in self.cols:
             if not name or name.lower() in EMPTY_CELLS:
                 problem("campaign", "the campaign name is missing")
-            return name, _object_id(name)
+            return name, name_key(name)
         if not campaign_id or campaign_id.lower() in EMPTY_CELLS:
             problem("campaign_id", "the campaign id is missing")
         elif _SCIENTIFIC.fullmatch(campaign_id.lower()):

@@ -13,13 +13,14 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from itertools import islice
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import aliased
 
 from ads.csv_group import Group
 from ads.csv_parse import Parsed
 from ads.csv_platforms import ALIASES
-from ads.csv_rows import MAX_AMOUNT
-from ads.models import AdAccount, PlatformCampaign, SpendFact
+from ads.csv_rows import MAX_AMOUNT, name_key
+from ads.models import AdAccount, MappingSource, PlatformCampaign, Restatement, SpendFact
 from ads.services import (
     FactRow,
     UpsertCounts,
@@ -55,7 +56,9 @@ def store(
         for external_id, group in sorted(groups.items()):
             account = csv_account(platform, external_id, group.currency, group.name[:200])
             if by_name:
-                _use_known_ids(account, group)
+                _use_known_ids(account, group, parsed.notes)
+            else:
+                _adopt_name_keys(account, group, parsed.notes)
             campaign_pk = {
                 object_id: upsert_platform_campaign(account, object_id, name, status).id
                 for object_id, (_day, name, status) in sorted(group.campaigns.items())
@@ -114,13 +117,130 @@ def _keep_unreported(account: AdAccount, batch: list[FactRow], fields: tuple[str
     ]
 
 
-def _use_known_ids(account: AdAccount, group: Group) -> None:
+def _use_known_ids(account: AdAccount, group: Group, notes: list[str]) -> None:
     """A file without a campaign id column keys campaigns by name. When the account already
     has exactly one campaign of that name under its platform id (from an export with the id
-    column), the rows go to it, so the two exports never count one campaign twice."""
+    column), the rows go to it, so the two exports never count one campaign twice. A name
+    that several ids carry stays under the name, and the report says so."""
     names = {object_id: name for object_id, (_day, name, _status) in group.campaigns.items()}
+    known = _ids_by_name(account, set(names.values()))
+    remap = {}
+    for object_id, name in names.items():
+        ids = known.get(name, set()) - {object_id}
+        if len(ids) > 1:
+            notes.append(
+                f"“{name}” is the name of {len(ids)} campaigns of account {account.external_id} "
+                f"(ids {', '.join(sorted(ids))}): its rows are kept under the name, apart from "
+                "them. Export the report with the Campaign ID column to tell them apart."
+            )
+        elif len(ids) == 1 and object_id not in known.get(name, set()):
+            remap[object_id] = ids.pop()
+    if not remap:
+        return
+    group.campaigns = {remap.get(k, k): v for k, v in group.campaigns.items()}
+    group.facts = {(remap.get(k, k), day): fact for (k, day), fact in group.facts.items()}
+
+
+def _adopt_name_keys(account: AdAccount, group: Group, notes: list[str]) -> None:
+    """The other order: a file with the campaign id column after one without. A campaign of
+    the account still keyed by its name (`name_key`) is adopted by the one id of that name,
+    so the two exports never count one campaign twice. When more than one id has the name
+    (in this file or already in the account), nothing says which it was: it is kept apart
+    and the report says so."""
+    in_file: dict[str, set[str]] = {}
+    for object_id, names in group.names.items():
+        for name in names:
+            in_file.setdefault(name, set()).add(object_id)
+    # A name equal to an id of the file is that campaign's id, not a name key.
+    by_key = {name_key(name): name for name in in_file if name_key(name) not in group.campaigns}
+    keyed = [
+        pc
+        for pc in _campaigns(account, set(by_key))
+        if pc.name == by_key[pc.external_id][:400]  # named as its key says: keyed by name
+    ]
+    known = _ids_by_name(account, {pc.name for pc in keyed})
+    for pc in sorted(keyed, key=lambda pc: pc.external_id):
+        name = by_key[pc.external_id]
+        ids = (in_file[name] | known.get(pc.name, set())) - {pc.external_id}
+        if len(ids) > 1:
+            notes.append(
+                f"“{name}” was imported before without its campaign id, and {len(ids)} "
+                f"campaigns have that name (ids {', '.join(sorted(ids))}): it is kept apart, "
+                "not merged into one of them, so its spend may overlap theirs."
+            )
+            continue
+        (campaign_id,) = ids
+        days = _move(account, pc, campaign_id)
+        notes.append(
+            f"“{name}” was imported before without its campaign id: its "
+            f"{days} day{'' if days == 1 else 's'} now belong to campaign id {campaign_id} "
+            "and are counted once."
+        )
+
+
+def _move(account: AdAccount, keyed: PlatformCampaign, campaign_id: str) -> int:
+    """The name-keyed campaign's facts and restatements moved to `campaign_id`: the row is
+    re-keyed (its mapping kept), or, when the id is known already, merged into it (a day
+    both have keeps the id's numbers; a manual mapping moves over unless the id has one)."""
+    old = keyed.external_id
+    target = next(iter(_campaigns(account, {campaign_id})), None)
+    theirs = aliased(SpendFact)
+    dropped = db.session.execute(
+        delete(SpendFact).where(
+            SpendFact.platform_campaign_id == keyed.id,
+            exists().where(
+                theirs.account_id == account.id,
+                theirs.object_id == campaign_id,
+                theirs.level == SpendFact.level,
+                theirs.day == SpendFact.day,
+                theirs.attribution_setting == SpendFact.attribution_setting,
+            ),
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if target is None:
+        target = keyed
+        keyed.external_id = campaign_id
+    elif (
+        keyed.mapping_source == MappingSource.MANUAL
+        and target.mapping_source != MappingSource.MANUAL
+    ):
+        target.campaign_id, target.mapping_source = keyed.campaign_id, keyed.mapping_source
+    moved = db.session.execute(
+        update(SpendFact)
+        .where(SpendFact.platform_campaign_id == keyed.id, SpendFact.object_id == old)
+        .values(object_id=campaign_id, platform_campaign_id=target.id),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.execute(
+        update(Restatement)
+        .where(Restatement.platform_campaign_id == keyed.id)
+        .values(object_id=campaign_id, platform_campaign_id=target.id),
+        execution_options={"synchronize_session": False},
+    )
+    if target is not keyed:
+        db.session.delete(keyed)
+    db.session.flush()
+    return dropped + moved
+
+
+def _campaigns(account: AdAccount, external_ids: set[str]) -> list[PlatformCampaign]:
+    """The account's platform campaigns of these external ids, 500 at a time."""
+    ordered, found = sorted(external_ids), []
+    for start in range(0, len(ordered), 500):
+        found += db.session.scalars(
+            select(PlatformCampaign).where(
+                PlatformCampaign.account_id == account.id,
+                PlatformCampaign.external_id.in_(ordered[start : start + 500]),
+            )
+        )
+    return found
+
+
+def _ids_by_name(account: AdAccount, names: set[str]) -> dict[str, set[str]]:
+    """The external ids of the account's platform campaigns of each name."""
     known: dict[str, set[str]] = {}
-    values = sorted(set(names.values()))
+    values = sorted(names)
     for start in range(0, len(values), 500):
         found = db.session.execute(
             select(PlatformCampaign.name, PlatformCampaign.external_id).where(
@@ -130,15 +250,7 @@ def _use_known_ids(account: AdAccount, group: Group) -> None:
         )
         for name, external_id in found:
             known.setdefault(name, set()).add(external_id)
-    remap = {}
-    for object_id, name in names.items():
-        ids = known.get(name, set()) - {object_id}
-        if len(ids) == 1 and object_id not in known.get(name, set()):
-            remap[object_id] = ids.pop()
-    if not remap:
-        return
-    group.campaigns = {remap.get(k, k): v for k, v in group.campaigns.items()}
-    group.facts = {(remap.get(k, k), day): fact for (k, day), fact in group.facts.items()}
+    return known
 
 
 def _fact_rows(group: Group, campaign_pk: dict[str, int]) -> Iterator[FactRow]:
