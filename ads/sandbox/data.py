@@ -129,6 +129,9 @@ class SandboxData:
     app_secret: str | None = None  # when set, requests must carry a valid appsecret_proof
     async_polls: int = 2  # status polls until a report run says "Job Completed"
     restated: bool = False
+    # Keep every row served, to answer the same query again from memory (the benchmark: its
+    # syncs then measure the client, not the sandbox generating rows on the same two cores).
+    memo_rows: bool = False
     _structure: dict[str, tuple[list[Campaign], list[Ad]]] = field(default_factory=dict, repr=False)
     _scales: dict[str, float] = field(default_factory=dict, repr=False)
     _iso_days: dict[int, str] = field(default_factory=dict, repr=False)

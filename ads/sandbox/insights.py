@@ -178,6 +178,8 @@ class InsightsPager:
         self.first = data.day_index(query.since)
         self.last = data.day_index(query.until)
         self.groups = self._groups()
+        # (restated, group index, bucket) -> the row, when data.memo_rows
+        self._memo: dict[tuple[bool, int, int], dict[str, Any]] = {}
 
     def _groups(self) -> list[_Group]:
         q = self.query
@@ -217,7 +219,8 @@ class InsightsPager:
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         skip = offset
-        for group in self.groups:
+        memo = self.data.memo_rows
+        for index, group in enumerate(self.groups):
             if skip >= group.count:
                 skip -= group.count
                 continue
@@ -227,7 +230,10 @@ class InsightsPager:
                     skip -= span
                     continue
                 for bucket in range(lo + skip, hi + 1):
-                    rows.append(self._row(group, bucket))
+                    if memo:
+                        rows.append(self._memo_row(group, bucket, index))
+                    else:
+                        rows.append(self._row(group, bucket))
                     if len(rows) == limit:
                         return rows
                 skip = 0
@@ -269,6 +275,14 @@ class InsightsPager:
                 for k, v in day.action_values.items()
             ]
         row["date_start"] = row["date_stop"] = self.data.day_iso(index)
+        return row
+
+    def _memo_row(self, group: _Group, bucket: int, index: int) -> dict[str, Any]:
+        restated = self.data.restated if self.restated is None else self.restated
+        key = (restated, index, bucket)
+        row = self._memo.get(key)
+        if row is None:
+            row = self._memo[key] = self._row(group, bucket)
         return row
 
     def _row(self, group: _Group, bucket: int) -> dict[str, Any]:
