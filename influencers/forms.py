@@ -158,12 +158,28 @@ class TrackingForm(FlaskForm):
 
 
 class PromoCodeForm(FlaskForm):
-    code = _text("Promo code (blank: generate one)", 32)
+    code = StringField(
+        "Promo code (blank: generate one)",
+        validators=[Optional(), Length(max=32, message="Use at most 32 characters."), no_nul],
+    )
 
 
 class MilestoneForm(FlaskForm):
-    label = StringField("Milestone", validators=[DataRequired(), Length(max=120), no_nul])
-    share = StringField("Share of the fee (%)", validators=[DataRequired(), Length(max=10)])
+    label = StringField(
+        "Milestone",
+        validators=[
+            DataRequired("Name the milestone, e.g. “50% on contract”."),
+            Length(max=120, message="Use at most 120 characters."),
+            no_nul,
+        ],
+    )
+    share = StringField(
+        "Share of the fee (%)",
+        validators=[
+            DataRequired("Enter the share as a percentage, e.g. 50 or 33.33."),
+            Length(max=10, message="Enter the share as a percentage, e.g. 50 or 33.33."),
+        ],
+    )
     condition = SelectField("Payable when", choices={c.value: c.label for c in MilestoneCondition})
     deliverable_id = SelectField("Deliverable", coerce=str, validate_choice=False)
 

@@ -18,7 +18,7 @@ from core.models import Role, User
 from core.money import Money, MoneyError
 from core.permissions import can, get_for, require
 from influencers import partnerships as deals
-from influencers import payments, workflow
+from influencers import workflow
 from influencers.forms import MilestoneForm, PartnershipForm, PayForm, PromoCodeForm
 from influencers.models import (
     COMMITTED_STATUSES,
@@ -34,7 +34,6 @@ from influencers.services import InfluencerError
 
 ROUTES: list[tuple[str, Callable[..., Any], dict[str, Any]]] = []
 PARTNERSHIP = "<int(max=2147483647):partnership_id>"
-MILESTONE = "<int(max=2147483647):milestone_id>"
 CAMPAIGN = "<int(max=2147483647):campaign_id>"
 
 
@@ -219,21 +218,38 @@ def _chosen(model, field, permission: str):
 @route(f"/partnerships/{PARTNERSHIP}")
 @require("partnership.view")
 def partnership_detail(partnership_id: int):
-    p = get_for(Partnership, partnership_id, "partnership.view")
-    milestone_form = MilestoneForm()
-    milestone_form.deliverable_id.choices = {str(d.id): str(d) for d in p.deliverables}
-    return render_template(
+    return partnership_page(get_for(Partnership, partnership_id, "partnership.view"))
+
+
+def partnership_page(
+    p: Partnership,
+    *,
+    promo_form: PromoCodeForm | None = None,
+    milestone_form: MilestoneForm | None = None,
+    pay_form: PayForm | None = None,
+    pay_for: int | None = None,
+):
+    """The partnership page; after a refused promo code, milestone or payment it is rendered
+    again (400) with the message beside the field and the typed values kept (`pay_for`: the
+    milestone whose payment was refused)."""
+    if milestone_form is None:
+        milestone_form = MilestoneForm(formdata=None)
+        milestone_form.deliverable_id.choices = {str(d.id): str(d) for d in p.deliverables}
+    page = render_template(
         "influencers/partnership.html",
         p=p,
         transitions=deals.allowed_transitions(p),
         action_labels=deals.ACTION_LABELS,
         budget=budget_lines(p.campaign),
         roi=partnership_roi(p),
-        promo_form=PromoCodeForm(),
+        promo_form=promo_form or PromoCodeForm(formdata=None),
         milestone_form=milestone_form,
-        pay_form=PayForm(),
+        pay_form=pay_form or PayForm(formdata=None),
+        pay_for=pay_for,
         history=history_for(p, limit=20) if can("audit.view") else [],
     )
+    failed = promo_form is not None or milestone_form.errors or pay_form is not None
+    return page, 400 if failed else 200
 
 
 @route(f"/partnerships/{PARTNERSHIP}/edit", methods=["GET", "POST"])
@@ -280,71 +296,6 @@ def partnership_status(partnership_id: int):
     to = request.form.get("to", "")[:20]
     _attempt(lambda: deals.transition(p, to), f"{p} is now {to}.")
     return _back(p)
-
-
-@route(f"/partnerships/{PARTNERSHIP}/promo-code", methods=["POST"])
-@require("partnership.edit")
-def promo_code(partnership_id: int):
-    p = get_for(Partnership, partnership_id, "partnership.edit")
-    form = PromoCodeForm()
-    if form.validate():
-        _attempt(lambda: deals.set_promo_code(p, form.code.data or ""), "Promo code saved.")
-    else:
-        flash("Use at most 32 characters for the code.", "error")
-    return _back(p)
-
-
-@route(f"/partnerships/{PARTNERSHIP}/milestones", methods=["POST"])
-@require("payment.manage")
-def milestone_add(partnership_id: int):
-    p = get_for(Partnership, partnership_id, "payment.manage")
-    form = MilestoneForm()
-    form.deliverable_id.choices = {str(d.id): str(d) for d in p.deliverables}
-    if not form.validate():
-        flash("Give the milestone a name and a share of the fee.", "error")
-        return _back(p)
-    from campaigns.services import parse_number
-
-    share = parse_number(form.share.data)
-    if share is None or not 0 < share <= 100 or share.as_tuple().exponent < -2:
-        flash("Enter the share as a percentage, e.g. 50 or 33.33.", "error")
-        return _back(p)
-    deliverable = form.deliverable_id.data
-    _attempt(
-        lambda: payments.add_milestone(
-            p,
-            form.label.data,
-            int(share * 100),
-            form.condition.data,
-            int(deliverable) if deliverable and deliverable.isdigit() else None,
-        ),
-        "Milestone added.",
-    )
-    return _back(p)
-
-
-@route(f"/milestones/{MILESTONE}/delete", methods=["POST"])
-@require("payment.manage")
-def milestone_delete(milestone_id: int):
-    m = get_for(PaymentMilestone, milestone_id, "payment.manage")
-    p = m.partnership
-    _attempt(lambda: payments.remove_milestone(m), "Milestone removed.")
-    return _back(p)
-
-
-@route(f"/milestones/{MILESTONE}/pay", methods=["POST"])
-@require("payment.manage")
-def milestone_pay(milestone_id: int):
-    m = get_for(PaymentMilestone, milestone_id, "payment.manage")
-    form = PayForm()
-    if not form.validate():
-        flash("Enter the payment date like 2026-03-01.", "error")
-        return _back(m.partnership)
-    _attempt(
-        lambda: payments.pay(m, form.paid_on.data, form.reference.data or "", current_user),
-        f"“{m.label}” marked paid.",
-    )
-    return _back(m.partnership)
 
 
 @route("/payments")

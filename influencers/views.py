@@ -16,7 +16,7 @@ from core.extensions import db
 from core.models import Role
 from core.permissions import OBJECT_RULES, can, get_for, require
 from core.types import utcnow
-from influencers import pages_deliverables, pages_partnerships, services
+from influencers import pages_deliverables, pages_partnerships, pages_payments, services
 from influencers.csvread import CsvProblem, read_table
 from influencers.forms import CURRENCIES, CsrfOnlyForm, InfluencerForm, UploadForm
 from influencers.imports import import_roster, preview_roster
@@ -36,7 +36,7 @@ ID = "<int(max=2147483647):influencer_id>"
 UPLOAD = "<int(max=2147483647):upload_id>"
 MAX_PAGE = 100_000
 
-for _module in (pages_partnerships, pages_deliverables):
+for _module in (pages_partnerships, pages_payments, pages_deliverables):
     for _rule, _view, _options in _module.ROUTES:
         bp.add_url_rule(_rule, view_func=_view, **_options)
 

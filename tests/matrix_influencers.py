@@ -55,15 +55,21 @@ EXPECTED: dict[str, Expect] = {
         "POST", P + "/status", COORD_POST, {"to": "negotiating"}
     ),
     "influencers.promo_code": Expect("POST", P + "/promo-code", COORD_POST, {"code": ""}),
+    # The sample's half/half plan already covers the fee: refused beside the share (400).
     "influencers.milestone_add": Expect(
         "POST",
         P + "/milestones",
-        COORD_POST,
+        by_role(403, admin=400, coordinator=400),
         {"label": "Bonus", "share": "10", "condition": "contract"},
     ),
     "influencers.milestone_delete": Expect("POST", M + "/delete", COORD_POST),
+    # The sample partnership is a prospect, so nothing is payable yet: the page again (400,
+    # the reason beside the payment form).
     "influencers.milestone_pay": Expect(
-        "POST", M + "/pay", COORD_POST, {"paid_on": "2026-01-05", "reference": "INV-1"}
+        "POST",
+        M + "/pay",
+        by_role(403, admin=400, coordinator=400),
+        {"paid_on": "2026-01-05", "reference": "INV-1"},
     ),
     "influencers.payment_list": Expect("GET", "/influencers/payments", by_role(200, viewer=403)),
     "influencers.deliverable_new": Expect("GET", P + "/deliverables/new", COORD),
