@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics import axes
 from core.money import exponent
 
 LAYOUT = {
@@ -25,26 +27,29 @@ def _major(minor_series: pd.Series, currency: str) -> list[float]:
     return [float(Decimal(int(v)).scaleb(-digits)) for v in minor_series]
 
 
-def daily_spend_conversions(daily: pd.DataFrame, currency: str) -> str:
+def daily_spend_conversions(daily: pd.DataFrame, currency: str, since: date, until: date) -> str:
+    """Spend (bars, left axis in `currency`) and conversions (line, right axis) per day over
+    the period shown, with a tick per day when the period is short."""
+    days = [d.isoformat() for d in daily["day"]]
+    spend = _major(daily["spend_minor"], currency)
+    conversions = [int(v) for v in daily["conversions"]]
     fig = go.Figure()
-    fig.add_bar(
-        x=[d.isoformat() for d in daily["day"]],
-        y=_major(daily["spend_minor"], currency),
-        name=f"Spend ({currency})",
-        marker_color="#3453d1",
-    )
+    fig.add_bar(x=days, y=spend, name=f"Spend ({currency})", marker_color="#3453d1")
     fig.add_scatter(
-        x=[d.isoformat() for d in daily["day"]],
-        y=[int(v) for v in daily["conversions"]],
+        x=days,
+        y=conversions,
         name="Conversions",
         yaxis="y2",
         mode="lines+markers",
         line={"color": "#1f8a4c"},
     )
+    # Two grids that do not line up read as noise: the right axis draws none.
+    conversions_axis = axes.count_axis("Conversions", max(conversions, default=0))
     fig.update_layout(
         **LAYOUT,
-        yaxis={"title": currency, "rangemode": "tozero"},
-        yaxis2={"title": "Conversions", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        xaxis=axes.date_axis(since, until),
+        yaxis=axes.money_axis(currency, max(spend, default=0)),
+        yaxis2=conversions_axis | {"overlaying": "y", "side": "right", "showgrid": False},
     )
     return fig.to_json()
 

@@ -55,7 +55,7 @@ def campaign(campaign_id: int):
     for tile in tiles:
         per_currency = daily[daily["currency"] == tile.currency]
         figures[f"daily-{tile.currency}"] = charts.daily_spend_conversions(
-            per_currency, tile.currency
+            per_currency, tile.currency, since, until
         )
     if not by_channel.empty:
         figures["roas-by-channel"] = charts.roas_by_channel(by_channel)

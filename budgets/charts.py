@@ -7,6 +7,7 @@ from decimal import Decimal
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics import axes
 from core.money import exponent
 
 LAYOUT = {
@@ -46,10 +47,17 @@ def pacing_figure(curve: pd.DataFrame, currency: str, planned_total: int) -> str
         name="Projection",
         line={"color": "#b7791f", "dash": "dash"},
     )
+    planned = Decimal(planned_total).scaleb(-exponent(currency))
     fig.add_hline(
-        y=float(Decimal(planned_total).scaleb(-exponent(currency))),
+        y=float(planned),
         line={"color": "#c53030", "width": 1},
         annotation_text="Approved plan",
     )
-    fig.update_layout(**LAYOUT, yaxis={"title": currency, "rangemode": "tozero"})
+    lines = [_major(curve[name], currency) for name in ("plan", "actual", "projection")]
+    top = max([v for line in lines for v in line if v is not None] + [float(planned)])
+    fig.update_layout(
+        **LAYOUT,
+        xaxis=axes.date_axis(curve["day"].iloc[0], curve["day"].iloc[-1]),
+        yaxis=axes.money_axis(currency, top),
+    )
     return fig.to_json()

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import func, select
 
+from analytics import axes
 from analytics.charts import LAYOUT
 from campaigns.models import Campaign
 from core.extensions import db
@@ -130,11 +131,10 @@ def comparison_chart(rows: list[dict[str, Any]]) -> str:
         # Plotly draws floats; tables keep Decimal.
         return [float(Decimal(int(r[column])).scaleb(-digits)) for r in rows]
 
+    cost, revenue = money("cost_minor"), money("revenue_minor")
     fig = go.Figure()
-    fig.add_bar(x=labels, y=money("cost_minor"), name=f"Cost ({currency})", marker_color="#3453d1")
-    fig.add_bar(
-        x=labels, y=money("revenue_minor"), name=f"Revenue ({currency})", marker_color="#1f8a4c"
-    )
+    fig.add_bar(x=labels, y=cost, name=f"Cost ({currency})", marker_color="#3453d1")
+    fig.add_bar(x=labels, y=revenue, name=f"Revenue ({currency})", marker_color="#1f8a4c")
     fig.add_scatter(
         x=labels,
         y=[float(r["roi"] * 100) if r["roi"] is not None else None for r in rows],
@@ -146,8 +146,15 @@ def comparison_chart(rows: list[dict[str, Any]]) -> str:
     fig.update_layout(
         **LAYOUT,
         barmode="group",
-        yaxis={"title": currency, "rangemode": "tozero"},
-        yaxis2={"title": "ROI %", "overlaying": "y", "side": "right", "zeroline": True},
+        yaxis=axes.money_axis(currency, max(cost + revenue, default=0)),
+        yaxis2={
+            "title": "ROI %",
+            "overlaying": "y",
+            "side": "right",
+            "zeroline": True,
+            "ticksuffix": "%",
+            "showgrid": False,
+        },
     )
     return fig.to_json()
 

@@ -63,3 +63,23 @@ def test_performance_charts_render_without_a_cloud_share_button(page: Page, sign
     expect(page.get_by_role("button", name="Download plot as a PNG").first).to_be_attached()
     expect(page.locator('[data-title^="Share chart"]')).to_have_count(0)
     expect(page.get_by_text("Plotly Cloud")).to_have_count(0)
+
+
+def test_daily_chart_ticks_each_day_once_and_whole_conversions(page: Page, sign_in, users):
+    campaign_id = _campaign_with_spend(users["marketer"])
+    start = date.today() - timedelta(days=6)
+    until = start + timedelta(days=4)
+    sign_in(users["viewer"].email, PASSWORD)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.goto(f"/performance/campaigns/{campaign_id}?since={start}&until={until}")
+
+    daily = page.locator(".chart[data-figure^='daily-']")
+    expect(daily.locator(".xtick text").first).to_be_attached()
+    days = [start + timedelta(days=d) for d in range(5)]
+    # One label per day, each date once: no "12:00" steps, no repeated dates.
+    expect(daily.locator(".xtick text")).to_have_text([f"{d:%d %b}" for d in days])
+    conversions = daily.locator(".y2tick text").all_text_contents()
+    assert conversions and all(t.replace(",", "").isdigit() for t in conversions), conversions
+    assert len(set(conversions)) == len(conversions), conversions
+    spend = daily.locator(".ytick text").all_text_contents()
+    assert spend and all(t.startswith("€") for t in spend), spend
