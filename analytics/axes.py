@@ -58,9 +58,15 @@ def count_axis(title: str, top: float) -> dict:
         "rangemode": "tozero",
         "tickformat": ",d",
         "hoverformat": ",d",
+        "tickmode": "linear",  # Plotly 3 would sync an overlaying axis to the other's grid
         "tick0": 0,
         "dtick": int(nice_step(top)),
     }
+
+
+def percent_axis(title: str) -> dict:
+    """A y axis in per cent (ROI) with its own round ticks, not the other axis's grid."""
+    return {"title": title, "tickmode": "auto", "ticksuffix": "%", "zeroline": True}
 
 
 def currency_affixes(currency: str) -> tuple[str, str]:
@@ -90,6 +96,7 @@ def money_axis(currency: str, top: float, title: str | None = None) -> dict:
         "ticksuffix": suffix,
         "tickformat": ",.0f" if step >= 1 else f",.{digits}f",
         "hoverformat": f",.{digits}f",
+        "tickmode": "linear",
         "tick0": 0,
         "dtick": step,
     }

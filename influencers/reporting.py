@@ -147,14 +147,7 @@ def comparison_chart(rows: list[dict[str, Any]]) -> str:
         **LAYOUT,
         barmode="group",
         yaxis=axes.money_axis(currency, max(cost + revenue, default=0)),
-        yaxis2={
-            "title": "ROI %",
-            "overlaying": "y",
-            "side": "right",
-            "zeroline": True,
-            "ticksuffix": "%",
-            "showgrid": False,
-        },
+        yaxis2=axes.percent_axis("ROI %") | {"overlaying": "y", "side": "right", "showgrid": False},
     )
     return fig.to_json()
 

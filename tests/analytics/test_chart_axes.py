@@ -78,6 +78,7 @@ def test_a_short_period_has_one_tick_per_day_and_whole_conversions(users, client
     conversions = layout["yaxis2"]
     assert conversions["title"]["text"] == "Conversions"
     assert (conversions["tickformat"], conversions["dtick"]) == (",d", 1)  # never 0.5
+    assert conversions["tickmode"] == "linear"  # not synced to the spend axis's grid
     spend = layout["yaxis"]
     assert (spend["tickprefix"], spend["hoverformat"]) == ("€", ",.2f")
 
@@ -159,4 +160,4 @@ def test_the_influencer_roi_chart_shows_money_and_percent():
     rows = [row | {"roi": 0.6}]
     layout = json.loads(comparison_chart(rows))["layout"]
     assert (layout["yaxis"]["tickprefix"], layout["yaxis"]["hoverformat"]) == ("£", ",.2f")
-    assert layout["yaxis2"]["ticksuffix"] == "%"
+    assert (layout["yaxis2"]["ticksuffix"], layout["yaxis2"]["tickmode"]) == ("%", "auto")
