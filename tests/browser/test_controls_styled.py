@@ -58,3 +58,22 @@ def test_no_control_is_left_in_the_browser_default_style(page: Page, sign_in, us
                 queue.append(target.path + (f"?{target.query}" if target.query else ""))
     assert {"/ads/accounts/N", "/influencers/deliverables/N"} <= shapes
     assert not bare, bare
+
+
+def test_a_button_styled_as_a_link_looks_like_the_links_beside_it(page: Page, sign_in, users):
+    from tests import factories
+
+    campaign = factories.CampaignFactory(owner=users["marketer"], name="Side by side")
+    factories.GoalFactory(campaign=campaign)
+    db.session.commit()
+    sign_in(users["marketer"].email, PASSWORD)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.goto(f"/campaigns/{campaign.id}")
+    row = page.locator("table.goals tbody tr").first
+    edit = row.get_by_role("link", name="Edit the ROAS goal")
+    remove = row.get_by_role("button", name="Remove the ROAS goal")
+    color = "el => getComputedStyle(el).color"
+    assert remove.evaluate(color) == edit.evaluate(color)
+    # The sign-out button in the dark top bar keeps its own light colour.
+    sign_out = page.get_by_role("button", name="Sign out")
+    assert sign_out.evaluate(color) != remove.evaluate(color)
