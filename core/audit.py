@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.models import AuditEntry
+from core.money import Money, MoneyError
 from core.types import utcnow
 
 _actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
@@ -166,3 +167,44 @@ def history_for(obj: Any, limit: int = 200) -> list[AuditEntry]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+def _entry_currency(entry: AuditEntry) -> str | None:
+    """The currency an entry's minor-unit amounts are in: recorded with them, else the
+    object's own (an update of a fee does not repeat the unchanged currency)."""
+    recorded = entry.changes.get("currency") or [None, None]
+    if recorded[1] or recorded[0]:
+        return recorded[1] or recorded[0]
+    for mapper in db.Model.registry.mappers:
+        if mapper.class_.__name__ == entry.object_type and entry.object_id.isdigit():
+            obj = db.session.get(mapper.class_, int(entry.object_id))
+            currency = getattr(obj, "currency", None)
+            return currency if isinstance(currency, str) else None
+    return None
+
+
+def shown_changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """(field, before, after) as people read them: amounts in minor units as money, shares
+    in basis points as per cent, a blank as ∅; a create lists only the fields it set."""
+    currency: list[str | None] = []
+
+    def shown(key: str, value: Any) -> str:
+        if value is None or value == "":
+            return "∅"
+        if key.endswith("_minor") and isinstance(value, int):
+            if not currency:
+                currency.append(_entry_currency(entry))
+            try:
+                return Money(value, currency[0] or "").format()
+            except MoneyError:
+                return f"{value:,}"
+        if key.endswith("_bp") and isinstance(value, int):
+            return f"{value / 100:g} %"
+        return str(value)
+
+    rows = []
+    for key, (before, after) in entry.changes.items():
+        if entry.action == "create" and (after is None or after == ""):
+            continue
+        rows.append((key, shown(key, before), shown(key, after)))
+    return rows
