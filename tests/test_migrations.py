@@ -29,10 +29,17 @@ def _fresh_postgres(name: str) -> str:
     return f"{PG_SERVER}/{name}"
 
 
+def _migration_database(suite_url: str) -> str:
+    # Named after the suite's own database, so two suites on one server never share it.
+    if suite_url.startswith("postgresql"):
+        return f"{make_url(suite_url).database}_migrations"
+    return "flightdeck_migration_test"
+
+
 @pytest.fixture(params=["postgresql", "sqlite"])
 def empty_database(request, tmp_path, database_url):
     if request.param == "postgresql":
-        url = _fresh_postgres("flightdeck_migration_test")
+        url = _fresh_postgres(_migration_database(database_url))
     else:
         url = f"sqlite:///{tmp_path / 'migrations.db'}"
     yield url
@@ -64,4 +71,4 @@ def test_upgrade_from_zero_matches_models(empty_database):
         upgrade()
         db.engine.dispose()
     if empty_database.startswith("postgresql"):
-        assert make_url(empty_database).database == "flightdeck_migration_test"
+        assert make_url(empty_database).database.endswith("_migrations")
