@@ -33,7 +33,7 @@ def _migration_database(suite_url: str) -> str:
     # Named after the suite's own database, so two suites on one server never share it.
     if suite_url.startswith("postgresql"):
         return f"{make_url(suite_url).database}_migrations"
-    return "flightdeck_migration_test"
+    return "flightdeck_migrations"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
