@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-import threading
 
 import click
 from flask import Flask, current_app
@@ -59,27 +58,26 @@ def demo_seed() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
 def worker(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
-    """Run an RQ worker inside the app context.
+    """Run an RQ worker inside the app context, until SIGTERM or SIGINT.
 
-    RQ's scheduler runs delayed jobs (sync retries); the periodic schedule in core/schedule.py
-    (nightly sync) runs in a thread, enqueuing each occurrence once across all workers.
+    It rides out Redis outages (waits with back-off, then carries on in the same process),
+    runs RQ's scheduler for delayed jobs (sync retries), the periodic schedule in
+    core/schedule.py in a thread, and the registered reconcilers on start and periodically.
     """
-    from core.jobs import make_worker
+    from core.worker import WorkerError, run_worker
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    known = list(app.config["RQ_QUEUES"])
+    unknown = [q for q in queues if q not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"no queue {', '.join(unknown)}; the queues are {', '.join(known)}",
+            param_hint="--queues",
+        )
     try:
-        w = make_worker(app, list(queues) or None, name=name)
-    except RuntimeError as exc:
+        run_worker(app, list(queues) or None, name=name, burst=burst)
+    except WorkerError as exc:
         raise click.ClickException(str(exc)) from None
-    stop = threading.Event()
-    if not burst:
-        from core.schedule import start_schedule_thread
-
-        start_schedule_thread(app, stop)
-    try:
-        w.work(burst=burst, with_scheduler=True, logging_level="INFO")
-    finally:
-        stop.set()
 
 
 def register(app: Flask) -> None:
