@@ -10,14 +10,18 @@ Here:
   fresh worker in the same process, until SIGTERM/SIGINT;
 - after every reconnection the worker registers itself again (Redis may have restarted empty)
   and runs the reconcilers registered in `core.jobs.RECONCILERS`, which also run on start and
-  every WORKER_RECONCILE_SECONDS.
+  every WORKER_RECONCILE_SECONDS (core/reconcile.py);
+- its work horse and scheduler never outlive it: a SIGKILLed worker takes them along.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from contextlib import suppress
@@ -31,7 +35,8 @@ from rq import Queue, Worker, worker_registration
 from rq.job import Job
 from rq.scheduler import RQScheduler
 
-from core.jobs import RECONCILERS, redis_connection
+from core.jobs import redis_connection
+from core.reconcile import ReconcilerThread
 
 log = logging.getLogger("flightdeck.worker")
 
@@ -56,6 +61,16 @@ class Backoff:
 def describe(conn: Redis) -> str:
     kwargs = conn.connection_pool.connection_kwargs
     return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+
+
+def die_with_parent(parent_pid: int | None) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    if parent_pid and os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before the request took effect
 
 
 class ResilientScheduler(RQScheduler):
@@ -127,6 +142,12 @@ class FlaskWorker(Worker):
         if self.stop_event is not None:
             self.stop_event.set()
         super().request_stop(signum, frame)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        # In the forked horse: never outlive the worker. A SIGKILLed worker skips its teardown,
+        # and an orphaned horse would go on writing beside the job that replaces it.
+        die_with_parent(self.pid)
+        super().main_work_horse(job, queue)
 
     # --- Redis outages ------------------------------------------------------------------
 
@@ -277,48 +298,6 @@ def make_worker(
     worker.max_connection_wait_time = float(app.config["WORKER_MAX_BACKOFF_SECONDS"])
     worker.app = app
     return worker
-
-
-# --- reconcilers ------------------------------------------------------------------------
-
-
-def run_reconcilers(app: Flask) -> int:
-    """Run every registered reconciler once, each in its own app context; return how many
-    succeeded. A failing one (database or Redis away) is logged and tried again next time."""
-    from core.extensions import db
-
-    ok = 0
-    for func in list(RECONCILERS):
-        label = f"{func.__module__}.{func.__qualname__}"
-        with app.app_context():
-            try:
-                func()
-                db.session.commit()
-                ok += 1
-            except Exception:
-                db.session.rollback()
-                log.exception("reconciler %s failed", label)
-            finally:
-                db.session.remove()
-    return ok
-
-
-class ReconcilerThread(threading.Thread):
-    """Runs the reconcilers at once, every `interval` seconds, and whenever kicked."""
-
-    def __init__(self, app: Flask, stop: threading.Event, interval: float) -> None:
-        super().__init__(name="flightdeck-reconcile", daemon=True)
-        self.app, self.stop, self.interval = app, stop, interval
-        self._kick = threading.Event()
-
-    def kick(self) -> None:
-        self._kick.set()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            run_reconcilers(self.app)
-            self._kick.wait(self.interval)
-            self._kick.clear()
 
 
 # --- the supervised loop ----------------------------------------------------------------

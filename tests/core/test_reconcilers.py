@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from core import jobs
 from core.extensions import db
 from core.models import User
-from core.worker import ReconcilerThread, run_reconcilers
+from core.reconcile import ReconcilerThread, run_reconcilers
 from tests.core.outages import wait_until
 
 
@@ -23,7 +23,7 @@ from tests.core.outages import wait_until
 def _own_registry(monkeypatch) -> Iterator[list]:
     registry: list = []
     monkeypatch.setattr(jobs, "RECONCILERS", registry)
-    monkeypatch.setattr("core.worker.RECONCILERS", registry)
+    monkeypatch.setattr("core.reconcile.RECONCILERS", registry)
     yield registry
 
 

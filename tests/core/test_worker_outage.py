@@ -79,7 +79,8 @@ class RunningWorker:
 
     def stop(self) -> int:
         code = stop_process(self.process)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
         return code
 
 
@@ -87,8 +88,7 @@ class RunningWorker:
 def worker(database_url, redis_server, tmp_path) -> Iterator[RunningWorker]:
     running = RunningWorker(database_url, redis_server, tmp_path)
     yield running
-    if running.alive():
-        running.stop()
+    running.stop()
 
 
 def finished(job: Job) -> bool:
@@ -165,3 +165,38 @@ def test_a_worker_started_before_redis_waits_and_one_that_loses_a_job_carries_on
         code = worker.stop()
         redis_server.kill()
     assert code == 0, worker.output()[-3000:]
+
+
+def children_of(pid: int) -> set[int]:
+    """Live (not zombie) processes whose parent is `pid`, read from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _stat(int(entry)) and _stat(int(entry))[1] == pid:
+            found.add(int(entry))
+    return found
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (fields[0], int(fields[1])) if fields[0] != "Z" else None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux's")
+def test_a_killed_worker_takes_its_work_horse_and_scheduler_along(redis_server, worker, tmp_path):
+    wait_until(lambda: worker.registered(redis_server), 30, "the worker to register")
+    marker = tmp_path / "orphan-wrote"
+    queue = Queue("default", connection=redis_server.client())
+    job = queue.enqueue("tests.core.worker_jobs.slow_marker", str(marker), 15)
+    wait_until(lambda: job.get_status(refresh=True).value == "started", 30, "the job")
+    # The work horse and RQ's scheduler process.
+    wait_until(lambda: len(children_of(worker.process.pid)) >= 2, 10, "horse and scheduler")
+    helpers = children_of(worker.process.pid)
+
+    worker.process.kill()  # SIGKILL: no teardown runs
+    worker.process.wait(10)
+    wait_until(lambda: not any(_stat(pid) for pid in helpers), 10, "its children to stop")
+    time.sleep(16)
+    assert not marker.exists()  # the orphaned job never finished behind the next worker's back
