@@ -36,7 +36,7 @@ OUTAGES = {
     "queue": (
         "Job queue unavailable",
         "Flightdeck cannot reach its job queue (Redis) right now, so syncs and imports cannot "
-        "start. Nothing was saved; try again in a minute.",
+        "start. Try again in a minute; if it lasts, tell an administrator.",
     ),
 }
 
