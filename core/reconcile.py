@@ -12,6 +12,7 @@ import threading
 
 from flask import Flask
 
+from core.errors import first_line, outage_of, rollback_quietly
 from core.extensions import db
 from core.jobs import RECONCILERS
 
@@ -29,9 +30,13 @@ def run_reconcilers(app: Flask) -> int:
                 func()
                 db.session.commit()
                 ok += 1
-            except Exception:
-                db.session.rollback()
-                log.exception("reconciler %s failed", label)
+            except Exception as exc:
+                rollback_quietly()
+                what = outage_of(exc)
+                if what is None:
+                    log.exception("reconciler %s failed", label)
+                else:  # expected during an outage: one line, not a traceback every period
+                    log.warning("reconciler %s: %s unavailable: %s", label, what, first_line(exc))
             finally:
                 db.session.remove()
     return ok

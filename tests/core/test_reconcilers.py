@@ -55,7 +55,18 @@ def test_each_reconciler_commits_and_a_failing_one_does_not_stop_the_next(app, c
     jobs.register_reconciler(add_user)
     assert run_reconcilers(app) == 1
     assert users() == 1  # committed by run_reconcilers, seen from another session
-    assert "database_away failed" in caplog.text
+    assert "database_away: database unavailable: refused" in caplog.text
+
+
+def test_a_bug_in_a_reconciler_is_logged_with_its_traceback(app, caplog, monkeypatch):
+    monkeypatch.setattr(logging.getLogger("flightdeck.worker"), "disabled", False)
+
+    def bug() -> None:
+        raise KeyError("done_through")
+
+    jobs.register_reconciler(bug)
+    assert run_reconcilers(app) == 0
+    assert "bug failed" in caplog.text and "KeyError: 'done_through'" in caplog.text
 
 
 def test_the_thread_runs_at_once_then_every_interval_and_when_kicked(app):
