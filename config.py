@@ -52,6 +52,14 @@ class Config:
     # 1,000 measured no faster here (less overlap between fetching and storing) and held more.
     META_PAGE_SIZE = 500
     SYNC_STALE_SECONDS = 150  # a started sync whose worker stopped beating this long is dead
+    # Outages (core/errors.py, core/worker.py): how long clients are told to wait, how long a
+    # connection attempt may take, and how the worker rides out a Redis outage.
+    RETRY_AFTER_SECONDS = 30
+    DATABASE_CONNECT_TIMEOUT = 5
+    REDIS_CONNECT_TIMEOUT = 5.0
+    WORKER_MAX_BACKOFF_SECONDS = 60.0  # longest wait between reconnection attempts
+    WORKER_RECONCILE_SECONDS = 300.0  # how often the worker runs the registered reconcilers
+    WORKER_MONITOR_SECONDS = 30  # how often a running job's heartbeat is written (RQ's default)
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
@@ -91,6 +99,19 @@ class Config:
         self.META_POLL_INTERVAL = float(_env("META_POLL_INTERVAL", str(self.META_POLL_INTERVAL)))
         self.META_PAGE_SIZE = int(_env("META_PAGE_SIZE", str(self.META_PAGE_SIZE)))
         self.SYNC_STALE_SECONDS = int(_env("SYNC_STALE_SECONDS", str(self.SYNC_STALE_SECONDS)))
+        for name in (
+            "RETRY_AFTER_SECONDS",
+            "DATABASE_CONNECT_TIMEOUT",
+            "REDIS_CONNECT_TIMEOUT",
+            "WORKER_MAX_BACKOFF_SECONDS",
+            "WORKER_RECONCILE_SECONDS",
+            "WORKER_MONITOR_SECONDS",
+        ):
+            default, raw = getattr(self, name), _env(name)
+            try:
+                setattr(self, name, default if raw is None else type(default)(raw))
+            except ValueError:
+                raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from None
 
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'flightdeck.db'}"

@@ -7,13 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from core.audit import acting_as
+from core.cli import CURRENCY, CliGroup
 from core.extensions import db
 
-ads_cli = AppGroup("ads", help="Ad accounts, syncs, CSV imports and the Graph API sandbox.")
-export_cli = AppGroup("export", help="Exports (CSV or XLSX).")
+ads_cli = CliGroup("ads", help="Ad accounts, syncs, CSV imports and the Graph API sandbox.")
+export_cli = CliGroup("export", help="Exports (CSV or XLSX).")
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -31,7 +31,9 @@ def _date(value: str | None, name: str) -> date | None:
 @click.option("--account-id", required=True, help="act_1234567890")
 @click.option("--token", required=True, help="Meta access token (stored encrypted)")
 @click.option("--name", default="")
-@click.option("--currency", default="", help="Account currency (read from Meta on sync)")
+@click.option(
+    "--currency", default="", type=CURRENCY, help="Account currency (read from Meta on sync)"
+)
 def connect(account_id: str, token: str, name: str, currency: str) -> None:
     """Connect (or re-authorise) a Meta ad account."""
     from ads.services import AdsError, connect_meta_account
@@ -89,7 +91,9 @@ def sync_cmd(account_id: str, since: str | None, until: str | None, enqueue: boo
     "--platform", required=True, type=click.Choice(["google_ads", "tiktok_ads", "linkedin_ads"])
 )
 @click.option("--account-id", default=None, help="When the export has no account column")
-@click.option("--currency", default=None, help="When the export has no currency column")
+@click.option(
+    "--currency", default=None, type=CURRENCY, help="When the export has no currency column"
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_csv_cmd(platform: str, account_id: str | None, currency: str | None, file: Path) -> None:
     """Import a platform's daily campaign CSV export."""
@@ -119,7 +123,7 @@ def import_csv_cmd(platform: str, account_id: str | None, currency: str | None, 
 
 @ads_cli.command("sandbox")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=8765, type=int)
+@click.option("--port", default=8765, type=click.IntRange(1, 65535))
 @click.option("--seed", default=42, type=int)
 def sandbox(host: str, port: int, seed: int) -> None:
     """Serve the Graph API sandbox (stands in for Meta in tests and the demo)."""

@@ -7,16 +7,14 @@ import os
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config, config_from_env
+from core.errors import register_errorhandlers
 from core.extensions import csrf, db, login_manager, migrate
+from core.health import register_health
 from core.money import Money
 from core.security import register_input_guards, register_security_headers
 
@@ -61,6 +59,14 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # An unreachable (not refusing) server must not hang a request or /healthz for minutes.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {
+            "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     csrf.init_app(app)
@@ -115,59 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(budgets_bp)
     app.register_blueprint(influencers_bp)
 
-    @app.route("/healthz")
-    def health():
-        db.session.execute(select(1))
-        return jsonify(status="ok")
-
-    app.view_functions["health"] = health
-
-
-def register_errorhandlers(app: Flask) -> None:
-    def render_error(code: int, title: str, message: str):
-        wants_json = request.accept_mimetypes.best == "application/json"
-        if wants_json:
-            return jsonify(error=title, message=message), code
-        return render_template("errors/error.html", code=code, title=title, message=message), code
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):
-        return render_error(
-            400,
-            "Form expired",
-            "The form was open too long or came from elsewhere. Reload and retry.",
-        )
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed here"}
-        messages = {
-            403: "Your role does not allow this. Ask an administrator if you need access.",
-            404: "There is nothing at this address. It may have been removed.",
-        }
-        code = exc.code or 500
-        return render_error(code, titles.get(code, exc.name), messages.get(code, exc.description))
-
-    @app.errorhandler(IntegrityError)
-    def conflict(exc: IntegrityError):
-        # Two people saving the same thing at once: the database kept the first.
-        db.session.rollback()
-        app.logger.warning("integrity conflict on %s %s", request.method, request.path)
-        return render_error(
-            409,
-            "Changed by someone else",
-            "Someone saved a conflicting change at the same moment. Reload and try again.",
-        )
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(
-            500,
-            "Something went wrong",
-            "The error is logged and nothing was saved. Try again, or tell an administrator.",
-        )
+    register_health(app)
 
 
 def register_template_helpers(app: Flask) -> None:

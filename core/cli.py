@@ -1,21 +1,162 @@
-"""Flask CLI commands: `users create`, `demo seed`, `worker`."""
+"""Flask CLI commands: `users create`, `demo seed`, `worker`, and the error guard every
+command group uses.
+
+No traceback reaches an operator: a `CliGroup`'s commands turn a bad option, a domain error
+(any exception class defined in this project), an unreachable database or Redis, a value the
+database cannot hold, or a file that cannot be read or written into one line on stderr and
+exit status 2. Anything else is a bug: one line and status 1 (FLIGHTDECK_TRACEBACK=1 shows it).
+"""
 
 from __future__ import annotations
 
 import getpass
+import os
 import sys
-import threading
+from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 
 from core.audit import acting_as
+from core.errors import (
+    DATABASE_DOWN,
+    REDIS_DOWN,
+    SCHEMA_MISSING,
+    causes,
+    first_line,
+    rollback_quietly,
+)
 from core.extensions import db
 from core.models import Role
+from core.money import MoneyError, check_currency
 
-users_cli = AppGroup("users", help="Manage user accounts.")
-demo_cli = AppGroup("demo", help="Demo data for `make run`.")
+# Exceptions defined in these packages are domain errors with a message meant for people.
+PROJECT_PACKAGES = {"ads", "analytics", "budgets", "campaigns", "config", "core", "influencers"}
+
+
+class CliError(click.ClickException):
+    """One line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True, file=file)
+
+
+class CliBug(CliError):
+    exit_code = 1
+
+
+def _missing_schema(text: str) -> str:
+    return f"The database has no Flightdeck tables ({text}); run `flask --app wsgi db upgrade`."
+
+
+def explain(exc: BaseException) -> str | None:
+    """The one line an operator can act on, or None when `exc` is a bug."""
+    for cause in causes(exc):
+        text = first_line(cause)
+        if isinstance(cause, DATABASE_DOWN):
+            if any(marker in text for marker in SCHEMA_MISSING):
+                return _missing_schema(text)
+            return f"The database is unreachable: {text}. Check DATABASE_URL and the server."
+        if isinstance(cause, ProgrammingError) and "does not exist" in text:
+            return _missing_schema(text)
+        if isinstance(cause, DataError | OverflowError):
+            return f"A value does not fit the database: {text}."
+        if isinstance(cause, IntegrityError):
+            return f"The database refused the change: {text}."
+        if isinstance(cause, REDIS_DOWN):
+            return f"Redis is unreachable: {text}. Check REDIS_URL and the server."
+        if isinstance(cause, OSError):
+            where = f": {cause.filename}" if cause.filename else ""
+            return f"{cause.strerror or text}{where}"
+        if type(cause).__module__.split(".")[0] in PROJECT_PACKAGES:
+            return text
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class GuardedCommand(click.Command):
+    """A command whose errors end in one line: usage errors and domain errors exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise CliError(usage_line(exc, ctx)) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, CliError):
+            raise
+        except click.UsageError as exc:
+            raise CliError(usage_line(exc, ctx)) from None
+        except click.ClickException as exc:
+            raise CliError(_one_line(exc.format_message())) from None
+        except Exception as exc:
+            _rollback()
+            message = explain(exc)
+            if message is not None:
+                raise CliError(_one_line(message)) from None
+            if os.environ.get("FLIGHTDECK_TRACEBACK"):
+                raise
+            raise CliBug(
+                f"unexpected {type(exc).__name__}: {_one_line(first_line(exc))} "
+                "(a bug; FLIGHTDECK_TRACEBACK=1 shows where)"
+            ) from None
+
+
+class CliGroup(AppGroup):
+    """An AppGroup whose commands (and subgroups) are GuardedCommands."""
+
+    command_class = GuardedCommand
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise CliError(usage_line(exc, ctx)) from None
+
+
+CliGroup.group_class = CliGroup
+
+
+class CurrencyType(click.ParamType):
+    """An ISO 4217 code, checked before the command runs; empty stays empty ("not given")."""
+
+    name = "currency"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value in (None, ""):
+            return value
+        try:
+            return check_currency(str(value))
+        except MoneyError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+CURRENCY = CurrencyType()
+
+
+def usage_line(exc: click.UsageError, ctx: click.Context) -> str:
+    return f"{_one_line(exc.format_message())} (see `{ctx.command_path} --help`)"
+
+
+def _rollback() -> None:
+    if has_app_context():
+        rollback_quietly()
+
+
+users_cli = CliGroup("users", help="Manage user accounts.")
+demo_cli = CliGroup("demo", help="Demo data for `make run`.")
 
 
 @users_cli.command("create")
@@ -32,10 +173,7 @@ def users_create(email: str, role: str, name: str, password: str | None) -> None
             raise click.UsageError("--password is required when not run interactively")
         password = getpass.getpass("Password: ")
     with acting_as("cli"):
-        try:
-            user = services.create_user(email, name, role, password)
-        except services.AccountError as exc:
-            raise click.ClickException(str(exc)) from None
+        user = services.create_user(email, name, role, password)
         db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
@@ -54,32 +192,28 @@ def demo_seed() -> None:
         click.echo(f"  {role.value:<12} {role.value}@flightdeck.test")
 
 
-@click.command("worker")
+@click.command("worker", cls=GuardedCommand)
 @click.option("--queues", "-q", multiple=True, help="Queues to listen on (default: all).")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
 def worker(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
-    """Run an RQ worker inside the app context.
+    """Run an RQ worker inside the app context, until SIGTERM or SIGINT.
 
-    RQ's scheduler runs delayed jobs (sync retries); the periodic schedule in core/schedule.py
-    (nightly sync) runs in a thread, enqueuing each occurrence once across all workers.
+    It rides out Redis outages (waits with back-off, then carries on in the same process),
+    runs RQ's scheduler for delayed jobs (sync retries), the periodic schedule in
+    core/schedule.py in a thread, and the registered reconcilers on start and periodically.
     """
-    from core.jobs import make_worker
+    from core.worker import run_worker
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    try:
-        w = make_worker(app, list(queues) or None, name=name)
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
-    stop = threading.Event()
-    if not burst:
-        from core.schedule import start_schedule_thread
-
-        start_schedule_thread(app, stop)
-    try:
-        w.work(burst=burst, with_scheduler=True, logging_level="INFO")
-    finally:
-        stop.set()
+    known = list(app.config["RQ_QUEUES"])
+    unknown = [q for q in queues if q not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"no queue {', '.join(unknown)}; the queues are {', '.join(known)}",
+            param_hint="--queues",
+        )
+    run_worker(app, list(queues) or None, name=name, burst=burst)
 
 
 def register(app: Flask) -> None:

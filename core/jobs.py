@@ -1,8 +1,8 @@
 """Job plumbing: enqueue to RQ when REDIS_URL is set, run inline otherwise.
 
 Jobs are plain functions that take ids (never ORM objects) and run inside an app context:
-inline they share the caller's; under `flask --app wsgi worker` the `FlaskWorker` pushes
-one in each work horse.
+inline they share the caller's; under `flask --app wsgi worker` the `FlaskWorker`
+(core/worker.py) pushes one in each work horse.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,10 @@ def redis_connection(app: Flask | None = None) -> Redis | None:
         return None
     ext = app.extensions.setdefault("flightdeck_redis", {})
     if url not in ext:
-        ext[url] = Redis.from_url(url)
+        # A Redis that is down answers within seconds instead of hanging the page; the worker
+        # raises the read timeout itself for its blocking dequeue.
+        timeout = app.config.get("REDIS_CONNECT_TIMEOUT", 5.0)
+        ext[url] = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout * 2)
     return ext[url]
 
 
@@ -97,31 +100,17 @@ def fetch_job(job_id: str) -> Job | None:
     return Job.fetch_many([job_id], connection=conn)[0]
 
 
-class FlaskWorker(Worker):
-    """An RQ worker whose work horses run each job inside the Flask app context."""
-
-    app: Flask
-
-    def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:  # type: ignore[override]
-        from core.extensions import db
-
-        with self.app.app_context():
-            # The horse is a fork: never reuse the parent's pooled database connections.
-            db.engine.dispose(close=False)
-            try:
-                return super().perform_job(job, queue, execution)
-            finally:
-                db.session.remove()
+# Callables the worker runs on start, after Redis comes back, and every
+# WORKER_RECONCILE_SECONDS (core/worker.py): they repair what an outage or a killed worker left
+# behind (e.g. runs whose job vanished). Each runs in an app context; errors are logged.
+RECONCILERS: list[Callable[[], Any]] = []
 
 
-def make_worker(app: Flask, queues: list[str] | None = None, name: str | None = None) -> Worker:
-    conn = redis_connection(app)
-    if conn is None:
-        raise RuntimeError("REDIS_URL is not set: jobs run inline, there is nothing to work on.")
-    names = queues or list(app.config["RQ_QUEUES"])
-    worker = FlaskWorker([Queue(n, connection=conn) for n in names], connection=conn, name=name)
-    worker.app = app
-    return worker
+def register_reconciler(func: Callable[[], Any]) -> Callable[[], Any]:
+    """Add `func` to the worker's reconcilers (once; usable as a decorator)."""
+    if func not in RECONCILERS:
+        RECONCILERS.append(func)
+    return func
 
 
 def echo(text: str) -> dict[str, str]:

@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from core.audit import acting_as
+from core.cli import CURRENCY, CliGroup
 from core.extensions import db
 
-influencers_cli = AppGroup("influencers", help="Influencer roster and attributed orders.")
+influencers_cli = CliGroup("influencers", help="Influencer roster and attributed orders.")
 
 
 def _report(result) -> None:
@@ -46,7 +46,9 @@ def _mapping(headers: list[str], pairs: tuple[str, ...]) -> dict[int, str] | Non
     metavar="COLUMN=TARGET",
     help="Override the guessed mapping, e.g. --map 'IG=instagram.handle' (TARGET empty: skip).",
 )
-@click.option("--currency", default="EUR", show_default=True, help="Rate card currency.")
+@click.option(
+    "--currency", default="EUR", type=CURRENCY, show_default=True, help="Rate card currency."
+)
 @click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_roster_cmd(pairs: tuple[str, ...], currency: str, dry_run: bool, file: Path) -> None:

@@ -234,6 +234,6 @@ def test_cli_export_csv_and_xlsx(app, world, tmp_path):
         ).output
     )
     missing = runner.invoke(args=["export", "budgets", "--period", "2031-01"])
-    assert missing.exit_code == 1 and "No budget for 2031-01" in missing.output
+    assert missing.exit_code == 2 and "No budget for 2031-01" in missing.output
     bad = runner.invoke(args=["export", "budgets", "--period", "soon"])
     assert bad.exit_code == 2 and "is not a period" in bad.output
