@@ -65,9 +65,17 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 
-    # Sign-in throttling: this many failures inside the window lock the key.
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT_SECONDS = 15 * 60
+    # Sign-in throttling (core/auth/throttle.py), per account + address pair: the first
+    # LOGIN_FREE_FAILURES cost nothing, then each failure doubles the pair's wait from
+    # LOGIN_FIRST_DELAY_SECONDS up to LOGIN_MAX_DELAY_SECONDS. Past a ceiling (failures within
+    # the window from one address, or on one account from anywhere) a pair's first failure
+    # costs the longest wait. Nothing ever delays a pair that has not failed.
+    LOGIN_FREE_FAILURES = 3
+    LOGIN_FIRST_DELAY_SECONDS = 5
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    LOGIN_WINDOW_SECONDS = 60 * 60
+    LOGIN_ADDRESS_CEILING = 100
+    LOGIN_ACCOUNT_CEILING = 30
     # Argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1).
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_COST = 19 * 1024
@@ -138,7 +146,6 @@ class TestConfig(DevConfig):
     # Cheap hashing keeps the suite fast; production strength is tested separately.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
-    LOGIN_LOCKOUT_SECONDS = 60
 
     def __init__(self) -> None:
         super().__init__()

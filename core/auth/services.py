@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
+from core.auth import throttle
 from core.extensions import db
-from core.models import LoginAttempt, Role, User
+from core.models import Role, User
 from core.security import hash_password, needs_rehash, verify_password
 from core.types import utcnow
 
@@ -59,71 +58,35 @@ def set_password(user: User, password: str) -> None:
     user.rotate_session_token()
 
 
-# --- throttling -------------------------------------------------------------------------
+# --- signing in ----------------------------------------------------------------------------
+
+INCORRECT = "Email or password is incorrect."
+DEACTIVATED = "This account is deactivated. Ask an administrator."
 
 
 @dataclass(frozen=True)
-class Lockout:
-    seconds_left: int
+class Refusal:
+    """Why a sign-in was refused; `retry_after` (seconds) when the pair must wait."""
 
-    @property
-    def message(self) -> str:
-        minutes = max(1, math.ceil(self.seconds_left / 60))
-        return (
-            "Too many failed sign-in attempts. "
-            f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
-        )
+    message: str
+    retry_after: int | None = None
 
 
-def _keys(email: str, ip: str) -> list[str]:
-    return [f"ip:{ip}", f"email:{normalise_email(email)}"]
-
-
-def lockout_for(email: str, ip: str) -> Lockout | None:
-    cfg = current_app.config
-    window = timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
-    since = utcnow() - window
-    for key in _keys(email, ip):
-        count, newest = db.session.execute(
-            select(func.count(LoginAttempt.id), func.max(LoginAttempt.attempted_at)).where(
-                LoginAttempt.key == key, LoginAttempt.attempted_at > since
-            )
-        ).one()
-        if count >= cfg["LOGIN_MAX_FAILURES"]:
-            left = (newest + window - utcnow()).total_seconds()
-            return Lockout(max(1, int(left)))
-    return None
-
-
-def record_failure(email: str, ip: str) -> None:
-    now = utcnow()
-    for key in _keys(email, ip):
-        db.session.add(LoginAttempt(key=key, attempted_at=now))
-    # Keep the table small: forget attempts older than a day.
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - timedelta(1)))
-
-
-def clear_failures(email: str) -> None:
-    key = f"email:{normalise_email(email)}"
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
-
-
-def authenticate(email: str, password: str, ip: str) -> tuple[User | None, str | None]:
-    """Return (user, None) on success or (None, message). Commits nothing."""
-    lock = lockout_for(email, ip)
-    if lock:
-        return None, lock.message
+def authenticate(email: str, password: str, ip: str) -> tuple[User | None, Refusal | None]:
+    """Return (user, None) on success or (None, refusal). Commits nothing."""
+    wait = throttle.check(email, ip)
+    if wait:
+        return None, Refusal(wait.message, wait.seconds_left)
     user = find_user(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
-        record_failure(email, ip)
-        lock = lockout_for(email, ip)
-        return None, lock.message if lock else "Email or password is incorrect."
+        throttle.record_failure(email, ip)
+        return None, Refusal(INCORRECT)
     if not user.active:
-        return None, "This account is deactivated. Ask an administrator."
+        return None, Refusal(DEACTIVATED)
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
-    clear_failures(email)
+    throttle.forget_pair(email, ip)
     user.last_login_at = utcnow()
     return user, None
 
