@@ -76,6 +76,8 @@ class Config:
     LOGIN_WINDOW_SECONDS = 60 * 60
     LOGIN_ADDRESS_CEILING = 100
     LOGIN_ACCOUNT_CEILING = 30
+    # Off: a deactivated account's right password gets "incorrect" like a wrong one (no oracle).
+    LOGIN_TELL_DEACTIVATED = False
     # Argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1).
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_COST = 19 * 1024
@@ -99,6 +101,9 @@ class Config:
         self.META_POLL_INTERVAL = float(_env("META_POLL_INTERVAL", str(self.META_POLL_INTERVAL)))
         self.META_PAGE_SIZE = int(_env("META_PAGE_SIZE", str(self.META_PAGE_SIZE)))
         self.SYNC_STALE_SECONDS = int(_env("SYNC_STALE_SECONDS", str(self.SYNC_STALE_SECONDS)))
+        tell = _env("FLIGHTDECK_LOGIN_TELL_DEACTIVATED")
+        if tell is not None:
+            self.LOGIN_TELL_DEACTIVATED = tell.lower() in ("1", "true", "yes", "on")
 
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'flightdeck.db'}"

@@ -73,17 +73,22 @@ class Refusal:
 
 
 def authenticate(email: str, password: str, ip: str) -> tuple[User | None, Refusal | None]:
-    """Return (user, None) on success or (None, refusal). Commits nothing."""
+    """Return (user, None) on success or (None, refusal). Commits nothing.
+
+    A deactivated account answers like a wrong password and its attempts count as failures,
+    so neither the message nor the throttling tells a guesser that the password was right.
+    LOGIN_TELL_DEACTIVATED (off by default) lets the administrator say so to the right one.
+    """
     wait = throttle.check(email, ip)
     if wait:
         return None, Refusal(wait.message, wait.seconds_left)
     user = find_user(email)
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None:
+    if not ok or user is None or not user.active:
         throttle.record_failure(email, ip)
+        if ok and user is not None and current_app.config["LOGIN_TELL_DEACTIVATED"]:
+            return None, Refusal(DEACTIVATED)
         return None, Refusal(INCORRECT)
-    if not user.active:
-        return None, Refusal(DEACTIVATED)
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     throttle.forget_pair(email, ip)

@@ -192,7 +192,8 @@ def test_deactivated_user_cannot_sign_in(client, users):
     db.session.commit()
     response = login(client, user)
     assert response.status_code == 401
-    assert "This account is deactivated" in response.get_data(as_text=True)
+    # The same answer as a wrong password: tests/security/test_12_10_deactivated_oracle.py
+    assert "Email or password is incorrect." in response.get_data(as_text=True)
     assert not is_signed_in(client)
 
 
