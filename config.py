@@ -1,7 +1,7 @@
 """Configuration classes, read from the environment when the app is created.
 
 Names are a stable interface (see README): DATABASE_URL, REDIS_URL, SECRET_KEY,
-FLIGHTDECK_ENCRYPTION_KEY, META_GRAPH_URL, META_API_VERSION, META_APP_SECRET.
+FLIGHTDECK_ENCRYPTION_KEY, FLIGHTDECK_BASE_URL, META_GRAPH_URL, META_API_VERSION, META_APP_SECRET.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -33,6 +34,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def check_base_url(url: str, require_https: bool) -> str | None:
+    """The problem with a configured FLIGHTDECK_BASE_URL, or None when it is usable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "FLIGHTDECK_BASE_URL must be a full URL like https://flightdeck.example.com."
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "FLIGHTDECK_BASE_URL must hold no user name, password, query or fragment."
+    if require_https and parts.scheme != "https":
+        return "FLIGHTDECK_BASE_URL must start with https:// in production."
+    return None
+
+
 class Config:
     ENV_NAME = "base"
     DEBUG = False
@@ -43,6 +56,8 @@ class Config:
     REDIS_URL: str | None = None
     RQ_QUEUES = ("high", "default", "low")
     FLIGHTDECK_ENCRYPTION_KEY: str | None = None
+    # Where people reach Flightdeck (invitation links, e-mails); never taken from the request.
+    FLIGHTDECK_BASE_URL: str | None = None
     META_GRAPH_URL = "https://graph.facebook.com"
     META_API_VERSION = "v26.0"
     META_APP_SECRET: str | None = None
@@ -94,6 +109,7 @@ class Config:
         self.FLIGHTDECK_ENCRYPTION_KEY = _env(
             "FLIGHTDECK_ENCRYPTION_KEY", self.FLIGHTDECK_ENCRYPTION_KEY
         )
+        self.FLIGHTDECK_BASE_URL = _env("FLIGHTDECK_BASE_URL", self.FLIGHTDECK_BASE_URL)
         self.META_GRAPH_URL = _env("META_GRAPH_URL", self.META_GRAPH_URL)
         self.META_API_VERSION = _env("META_API_VERSION", self.META_API_VERSION)
         self.META_APP_SECRET = _env("META_APP_SECRET", self.META_APP_SECRET)
@@ -110,6 +126,13 @@ class Config:
 
     def validate(self) -> None:
         """Refuse configurations that would be unsafe to serve."""
+        self._validate_base_url(require_https=False)
+
+    def _validate_base_url(self, require_https: bool) -> None:
+        if self.FLIGHTDECK_BASE_URL:
+            problem = check_base_url(self.FLIGHTDECK_BASE_URL, require_https)
+            if problem:
+                raise ConfigError(problem)
 
 
 def _instance_secret(name: str, make) -> str:
@@ -131,6 +154,7 @@ class DevConfig(Config):
 
     ENV_NAME = "development"
     DEBUG = False
+    FLIGHTDECK_BASE_URL = "http://127.0.0.1:5000"  # `make run`
 
     def __init__(self) -> None:
         super().__init__()
@@ -145,6 +169,7 @@ class DevConfig(Config):
 class TestConfig(DevConfig):
     ENV_NAME = "test"
     TESTING = True
+    FLIGHTDECK_BASE_URL = "http://localhost"  # the test client's host
     SECRET_KEY = "test-only-secret-key"  # noqa: S105
     FLIGHTDECK_ENCRYPTION_KEY = "dGVzdC1vbmx5LWtleS1mb3ItdGhlLXN1aXRlLTMyYiE="
     WTF_CSRF_ENABLED = False
@@ -159,6 +184,7 @@ class TestConfig(DevConfig):
         )
         # Jobs run inline unless a test asks for Redis explicitly (never from the env).
         self.REDIS_URL = type(self).REDIS_URL
+        self.FLIGHTDECK_BASE_URL = type(self).FLIGHTDECK_BASE_URL
 
 
 class ProductionConfig(Config):
@@ -187,6 +213,7 @@ class ProductionConfig(Config):
                     "commas (make one with: python -c 'from cryptography.fernet import Fernet; "
                     "print(Fernet.generate_key().decode())')."
                 ) from None
+        self._validate_base_url(require_https=True)
 
 
 CONFIGS = {

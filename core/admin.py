@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from core.auth import services
 from core.auth.forms import UserCreateForm, UserEditForm
 from core.extensions import db
+from core.links import NoPublicAddress, external_url
 from core.models import AuditEntry, Role, User
 from core.permissions import get_for, require
 
@@ -26,7 +27,6 @@ def users():
 @require("user.manage")
 def user_new():
     form = UserCreateForm()
-    invite_url = None
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -39,11 +39,7 @@ def user_new():
             if form.password.data:
                 flash(f"{user.email} can now sign in.", "success")
                 return redirect(url_for("admin.users"))
-            invite_url = url_for(
-                "auth.accept_invite", token=services.invite_token(user), _external=True
-            )
-            flash(f"Invitation created for {user.email}. Send them the link below.", "success")
-            return render_template("admin/invited.html", user=user, invite_url=invite_url)
+            return _invitation_page(user, created=True)
     return render_template("admin/user_form.html", form=form, user=None), (
         400 if form.errors else 200
     )
@@ -96,7 +92,17 @@ def user_edit(user_id: int):
 @require("user.manage")
 def user_reinvite(user_id: int):
     user = get_for(User, user_id, "user.manage")
-    invite_url = url_for("auth.accept_invite", token=services.invite_token(user), _external=True)
+    return _invitation_page(user)
+
+
+def _invitation_page(user: User, created: bool = False):
+    """The link to send, built from the configured address (never the request's Host)."""
+    try:
+        invite_url = external_url("auth.accept_invite", token=services.invite_token(user))
+    except NoPublicAddress as exc:
+        return render_template("admin/invited.html", user=user, invite_error=str(exc))
+    if created:
+        flash(f"Invitation created for {user.email}. Send them the link below.", "success")
     return render_template("admin/invited.html", user=user, invite_url=invite_url)
 
 
