@@ -11,6 +11,7 @@ from core.auth.forms import UserCreateForm, UserEditForm
 from core.extensions import db
 from core.links import NoPublicAddress, external_url
 from core.models import AuditEntry, Role, User
+from core.params import page_arg
 from core.permissions import get_for, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -106,11 +107,6 @@ def _invitation_page(user: User, created: bool = False):
     return render_template("admin/invited.html", user=user, invite_url=invite_url)
 
 
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return min(max(int(raw), 1), 100_000) if raw.isdigit() and len(raw) < 7 else 1
-
-
 @bp.route("/audit")
 @require("audit.view")
 def audit():
@@ -124,7 +120,7 @@ def audit():
         stmt = stmt.where(
             or_(AuditEntry.object_label.ilike(like), AuditEntry.actor_label.ilike(like))
         )
-    page = db.paginate(stmt, page=_page_arg(), per_page=50, error_out=False)
+    page = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
     types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by("object_type"))
     return render_template(
         "admin/audit.html", page=page, types=list(types), object_type=object_type, q=q

@@ -12,6 +12,7 @@ from flask_login import current_user
 from campaigns.models import Campaign
 from core.audit import history_for
 from core.extensions import db
+from core.params import id_arg
 from core.permissions import can, get_for, require
 from influencers import reporting, workflow
 from influencers.forms import DeliverableForm, MetricsForm, StepForm, TrackingForm, UploadForm
@@ -226,10 +227,8 @@ def metrics_import():
 @route("/roi")
 @require("partnership.view")
 def roi():
-    text = request.args.get("campaign", "")
-    campaign = None
-    if text.isascii() and text.isdigit() and len(text) < 10:
-        campaign = get_for(Campaign, int(text), "partnership.view")
+    campaign_id = id_arg("campaign")
+    campaign = get_for(Campaign, campaign_id, "partnership.view") if campaign_id else None
     report = reporting.roi_report([campaign.id] if campaign else None)
     return render_template(
         "influencers/roi.html",
