@@ -33,6 +33,8 @@ def user_new():
             user = services.create_user(
                 form.email.data, form.name.data, form.role.data, form.password.data or None
             )
+        except services.PasswordRejected as exc:
+            form.password.errors.append(str(exc))
         except services.AccountError as exc:
             form.email.errors.append(str(exc))
         else:

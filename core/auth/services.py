@@ -9,12 +9,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from core.auth import throttle
+from core.auth.policy import MIN_LENGTH, password_problem
 from core.extensions import db
 from core.models import Role, User
 from core.security import hash_password, needs_rehash, verify_password
 from core.types import utcnow
 
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = MIN_LENGTH
 INVITE_MAX_AGE = 7 * 24 * 3600
 
 
@@ -30,11 +31,14 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def check_password_strength(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    if len(password) > 1024:
-        raise AccountError("Use at most 1024 characters.")
+class PasswordRejected(AccountError):
+    """The password breaks the policy (core/auth/policy.py); the message says why."""
+
+
+def check_password_strength(password: str, email: str = "", name: str = "") -> None:
+    problem = password_problem(password, email, name)
+    if problem:
+        raise PasswordRejected(problem)
 
 
 def create_user(email: str, name: str, role: str, password: str | None = None) -> User:
@@ -45,7 +49,7 @@ def create_user(email: str, name: str, role: str, password: str | None = None) -
         raise AccountError(f"A user with email {email} already exists.")
     user = User(email=email, name=name.strip() or email.split("@")[0], role=role)
     if password is not None:  # None = invite; "" is a (too short) password, not an invite
-        check_password_strength(password)
+        check_password_strength(password, user.email, user.name)
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
@@ -53,7 +57,7 @@ def create_user(email: str, name: str, role: str, password: str | None = None) -
 
 
 def set_password(user: User, password: str) -> None:
-    check_password_strength(password)
+    check_password_strength(password, user.email, user.name)
     user.password_hash = hash_password(password)
     user.rotate_session_token()
 

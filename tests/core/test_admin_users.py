@@ -138,7 +138,7 @@ def test_internal_company_domains_are_accepted(client, users, email):
     login(client, users["admin"])
     response = client.post(
         "/admin/users/new",
-        data={"email": email, "name": "Internal", "role": "viewer", "password": "x" * 14},
+        data={"email": email, "name": "Internal", "role": "viewer", "password": PASSWORD},
     )
     assert response.status_code == 302
     assert user_by_email(email) is not None
