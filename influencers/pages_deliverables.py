@@ -139,6 +139,7 @@ def deliverable_step(deliverable_id: int):
         return _detail_page(
             d, step_error={"to": form.to.data, "field": field, "message": message, **typed}
         )
+    before = d.status
     try:
         workflow.move(d, form.to.data or "", values, current_user)
     except InfluencerError as exc:
@@ -147,7 +148,10 @@ def deliverable_step(deliverable_id: int):
             d, step_error={"to": form.to.data, "field": exc.field, "message": str(exc), **typed}
         )
     db.session.commit()
-    flash(f"{d} is now {d.status_enum.label.lower()}.", "success")
+    if d.status == before:  # the proof saved on a published deliverable
+        flash(f"Proof of post saved for {d}; someone else verifies it.", "success")
+    else:
+        flash(f"{d} is now {d.status_enum.label.lower()}.", "success")
     return _to_detail(d)
 
 
