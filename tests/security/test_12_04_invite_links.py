@@ -10,7 +10,6 @@ import pytest
 from cryptography.fernet import Fernet
 
 import config
-from core.links import NoPublicAddress, external_url
 from tests.conftest import PASSWORD
 
 EVIL = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
@@ -56,6 +55,8 @@ def test_a_forged_host_never_reaches_the_invitation_link(app, admin_client, user
 
 
 def test_a_base_url_with_a_prefix_keeps_it(app, monkeypatch):
+    from core.links import external_url
+
     monkeypatch.setitem(app.config, "FLIGHTDECK_BASE_URL", "https://corp.example.com/flightdeck/")
     with app.test_request_context("/admin/users", headers=EVIL):
         url = external_url("auth.accept_invite", token="abc")
@@ -63,6 +64,8 @@ def test_a_base_url_with_a_prefix_keeps_it(app, monkeypatch):
 
 
 def test_server_name_is_used_with_https_in_production(app, monkeypatch):
+    from core.links import external_url
+
     monkeypatch.setitem(app.config, "FLIGHTDECK_BASE_URL", None)
     monkeypatch.setitem(app.config, "SERVER_NAME", "fd.example.com")
     monkeypatch.setitem(app.config, "PREFERRED_URL_SCHEME", "http")
@@ -72,6 +75,8 @@ def test_server_name_is_used_with_https_in_production(app, monkeypatch):
 
 
 def test_without_a_configured_address_no_link_is_made(app, admin_client, monkeypatch):
+    from core.links import NoPublicAddress, external_url
+
     monkeypatch.setitem(app.config, "FLIGHTDECK_BASE_URL", None)
     monkeypatch.setitem(app.config, "SERVER_NAME", None)
     with app.test_request_context("/", headers=EVIL), pytest.raises(NoPublicAddress):

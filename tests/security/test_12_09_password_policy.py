@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from core.auth import services
-from core.auth.policy import common_passwords, password_problem
 from core.extensions import db
 from core.models import User
 from tests.conftest import PASSWORD, login
@@ -43,6 +42,8 @@ OWN = "built from your email address or name"
     ],
 )
 def test_weak_passwords_are_refused_with_the_reason(password, reason):
+    from core.auth.policy import password_problem
+
     problem = password_problem(password, *ADA)
     assert problem and reason in problem, (password, problem)
 
@@ -57,10 +58,14 @@ def test_weak_passwords_are_refused_with_the_reason(password, reason):
     ],
 )
 def test_good_passwords_pass(password):
+    from core.auth.policy import password_problem
+
     assert password_problem(password, *ADA) is None
 
 
 def test_the_bundled_list_is_big_and_includes_the_classics():
+    from core.auth.policy import common_passwords
+
     common = common_passwords()
     assert len(common) > 15_000
     assert {"password", "123456", "qwerty", "iloveyou", "password1234"} <= common
