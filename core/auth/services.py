@@ -9,18 +9,21 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from core.auth import throttle
-from core.auth.policy import MIN_LENGTH, password_problem
+from core.auth.policy import password_problem
 from core.extensions import db
 from core.models import Role, User
 from core.security import hash_password, needs_rehash, verify_password
 from core.types import utcnow
 
-MIN_PASSWORD_LENGTH = MIN_LENGTH
 INVITE_MAX_AGE = 7 * 24 * 3600
 
 
 class AccountError(ValueError):
     """A user-facing problem with an account operation."""
+
+
+class PasswordRejected(AccountError):
+    """The password breaks the policy (core/auth/policy.py); the message says why."""
 
 
 def normalise_email(email: str) -> str:
@@ -29,10 +32,6 @@ def normalise_email(email: str) -> str:
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
-
-
-class PasswordRejected(AccountError):
-    """The password breaks the policy (core/auth/policy.py); the message says why."""
 
 
 def check_password_strength(password: str, email: str = "", name: str = "") -> None:
