@@ -56,6 +56,11 @@ def _normalise(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def _address_key(ip: str) -> str:
+    # Behind ProxyFix the address comes from a header: keep the key within its column.
+    return f"ip:{ip[:120]}"
+
+
 def _pair_key(email: str, ip: str) -> str:
     # Hashed: an address plus a 254-character email would not fit the key column.
     digest = hashlib.sha256(f"{ip}|{_normalise(email)}".encode()).hexdigest()
@@ -78,10 +83,10 @@ def _count(key: str, since: datetime) -> tuple[int, datetime | None]:
 def _ceiling_reason(email: str, ip: str, since: datetime) -> str | None:
     """Why the pair has no free failures left, or None when no ceiling is reached."""
     cfg = current_app.config
-    from_address, _ = _count(f"ip:{ip}", since)
+    from_address, _ = _count(_address_key(ip), since)
     if from_address >= cfg["LOGIN_ADDRESS_CEILING"]:
         return f"address ceiling reached ({from_address} failures from {ip!r} within the window)"
-    on_account, _ = _count(f"email:{_normalise(email)}", since)
+    on_account, _ = _count(f"email:{_normalise(email)[:254]}", since)
     if on_account >= cfg["LOGIN_ACCOUNT_CEILING"]:
         return f"account ceiling reached ({on_account} failures on the account within the window)"
     return None
@@ -124,7 +129,7 @@ def check(email: str, ip: str) -> Throttle | None:
 def record_failure(email: str, ip: str) -> Throttle | None:
     """Count a failed attempt; return (and log) the wait it starts, if any."""
     now = utcnow()
-    for key in (_pair_key(email, ip), f"ip:{ip}", f"email:{_normalise(email)}"):
+    for key in (_pair_key(email, ip), _address_key(ip), f"email:{_normalise(email)[:254]}"):
         db.session.add(LoginAttempt(key=key, attempted_at=now))
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < _window_start(now)))
     db.session.flush()

@@ -206,3 +206,12 @@ def test_the_wait_is_said_in_seconds_or_minutes(seconds, text):
     from core.auth.throttle import Throttle
 
     assert text in Throttle(seconds).message
+
+
+def test_a_long_forwarded_address_is_throttled_not_a_500(app, users):
+    """Behind ProxyFix the address comes from a header a client may make as long as it likes."""
+    client = app.test_client()
+    address = "203.0.113.1," * 60
+    for _ in range(app.config["LOGIN_FREE_FAILURES"]):
+        assert post_login(client, users["viewer"].email, WRONG, address).status_code == 401
+    assert post_login(client, users["viewer"].email, PASSWORD, address).status_code == 429
