@@ -1,7 +1,7 @@
 """Configuration classes, read from the environment when the app is created.
 
 Names are a stable interface (see README): DATABASE_URL, REDIS_URL, SECRET_KEY,
-FLIGHTDECK_ENCRYPTION_KEY, META_GRAPH_URL, META_API_VERSION, META_APP_SECRET.
+FLIGHTDECK_ENCRYPTION_KEY, FLIGHTDECK_BASE_URL, META_GRAPH_URL, META_API_VERSION, META_APP_SECRET.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -33,6 +34,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def check_base_url(url: str, require_https: bool) -> str | None:
+    """The problem with a configured FLIGHTDECK_BASE_URL, or None when it is usable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "FLIGHTDECK_BASE_URL must be a full URL like https://flightdeck.example.com."
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "FLIGHTDECK_BASE_URL must hold no user name, password, query or fragment."
+    if require_https and parts.scheme != "https":
+        return "FLIGHTDECK_BASE_URL must start with https:// in production."
+    return None
+
+
 class Config:
     ENV_NAME = "base"
     DEBUG = False
@@ -43,6 +56,8 @@ class Config:
     REDIS_URL: str | None = None
     RQ_QUEUES = ("high", "default", "low")
     FLIGHTDECK_ENCRYPTION_KEY: str | None = None
+    # Where people reach Flightdeck (invitation links, e-mails); never taken from the request.
+    FLIGHTDECK_BASE_URL: str | None = None
     META_GRAPH_URL = "https://graph.facebook.com"
     META_API_VERSION = "v26.0"
     META_APP_SECRET: str | None = None
@@ -73,9 +88,19 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 
-    # Sign-in throttling: this many failures inside the window lock the key.
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT_SECONDS = 15 * 60
+    # Sign-in throttling (core/auth/throttle.py), per account + address pair: the first
+    # LOGIN_FREE_FAILURES cost nothing, then each failure doubles the pair's wait from
+    # LOGIN_FIRST_DELAY_SECONDS up to LOGIN_MAX_DELAY_SECONDS. Past a ceiling (failures within
+    # the window from one address, or on one account from anywhere) a pair's first failure
+    # costs the longest wait. Nothing ever delays a pair that has not failed.
+    LOGIN_FREE_FAILURES = 3
+    LOGIN_FIRST_DELAY_SECONDS = 5
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    LOGIN_WINDOW_SECONDS = 60 * 60
+    LOGIN_ADDRESS_CEILING = 100
+    LOGIN_ACCOUNT_CEILING = 30
+    # Off: a deactivated account's right password gets "incorrect" like a wrong one (no oracle).
+    LOGIN_TELL_DEACTIVATED = False
     # Argon2id at OWASP's recommended minimum (m=19 MiB, t=2, p=1).
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_COST = 19 * 1024
@@ -92,6 +117,7 @@ class Config:
         self.FLIGHTDECK_ENCRYPTION_KEY = _env(
             "FLIGHTDECK_ENCRYPTION_KEY", self.FLIGHTDECK_ENCRYPTION_KEY
         )
+        self.FLIGHTDECK_BASE_URL = _env("FLIGHTDECK_BASE_URL", self.FLIGHTDECK_BASE_URL)
         self.META_GRAPH_URL = _env("META_GRAPH_URL", self.META_GRAPH_URL)
         self.META_API_VERSION = _env("META_API_VERSION", self.META_API_VERSION)
         self.META_APP_SECRET = _env("META_APP_SECRET", self.META_APP_SECRET)
@@ -112,12 +138,22 @@ class Config:
                 setattr(self, name, default if raw is None else type(default)(raw))
             except ValueError:
                 raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from None
+        tell = _env("FLIGHTDECK_LOGIN_TELL_DEACTIVATED")
+        if tell is not None:
+            self.LOGIN_TELL_DEACTIVATED = tell.lower() in ("1", "true", "yes", "on")
 
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'flightdeck.db'}"
 
     def validate(self) -> None:
         """Refuse configurations that would be unsafe to serve."""
+        self._validate_base_url(require_https=False)
+
+    def _validate_base_url(self, require_https: bool) -> None:
+        if self.FLIGHTDECK_BASE_URL:
+            problem = check_base_url(self.FLIGHTDECK_BASE_URL, require_https)
+            if problem:
+                raise ConfigError(problem)
 
 
 def _instance_secret(name: str, make) -> str:
@@ -139,6 +175,7 @@ class DevConfig(Config):
 
     ENV_NAME = "development"
     DEBUG = False
+    FLIGHTDECK_BASE_URL = "http://127.0.0.1:5000"  # `make run`
 
     def __init__(self) -> None:
         super().__init__()
@@ -153,13 +190,13 @@ class DevConfig(Config):
 class TestConfig(DevConfig):
     ENV_NAME = "test"
     TESTING = True
+    FLIGHTDECK_BASE_URL = "http://localhost"  # the test client's host
     SECRET_KEY = "test-only-secret-key"  # noqa: S105
     FLIGHTDECK_ENCRYPTION_KEY = "dGVzdC1vbmx5LWtleS1mb3ItdGhlLXN1aXRlLTMyYiE="
     WTF_CSRF_ENABLED = False
     # Cheap hashing keeps the suite fast; production strength is tested separately.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
-    LOGIN_LOCKOUT_SECONDS = 60
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,6 +205,7 @@ class TestConfig(DevConfig):
         )
         # Jobs run inline unless a test asks for Redis explicitly (never from the env).
         self.REDIS_URL = type(self).REDIS_URL
+        self.FLIGHTDECK_BASE_URL = type(self).FLIGHTDECK_BASE_URL
 
 
 class ProductionConfig(Config):
@@ -196,6 +234,7 @@ class ProductionConfig(Config):
                     "commas (make one with: python -c 'from cryptography.fernet import Fernet; "
                     "print(Fernet.generate_key().decode())')."
                 ) from None
+        self._validate_base_url(require_https=True)
 
 
 CONFIGS = {

@@ -13,6 +13,7 @@ from analytics.services import refresh_goals
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
 from core.money import Money
+from core.params import id_arg, page_arg
 from core.permissions import get_for, require
 
 bp = Blueprint("ads", __name__, url_prefix="/ads")
@@ -42,10 +43,10 @@ def _unmapped_spend() -> list[tuple[str, Money]]:
 def connect():
     form = ConnectMetaForm()
     # "Replace the access token" on an account page: the same form, prefilled for it.
-    raw = request.args.get("account", "")
+    account_id = id_arg("account")
     replacing = None
-    if raw.isdigit() and len(raw) < 10:
-        replacing = get_for(AdAccount, int(raw), "ads.connect")
+    if account_id is not None:
+        replacing = get_for(AdAccount, account_id, "ads.connect")
         if replacing.platform != "meta_ads":
             replacing = None
         elif request.method == "GET":
@@ -227,5 +228,6 @@ def import_csv():
 @bp.route("/runs")
 @require("ads.view")
 def runs():
-    page = db.paginate(select(SyncRun).order_by(SyncRun.id.desc()), per_page=30, error_out=False)
+    stmt = select(SyncRun).order_by(SyncRun.id.desc())
+    page = db.paginate(stmt, page=page_arg(), per_page=30, error_out=False)
     return render_template("ads/runs.html", page=page)

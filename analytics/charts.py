@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from decimal import Decimal
 
@@ -19,6 +20,16 @@ LAYOUT = {
     "paper_bgcolor": "#fff",
     "font": {"family": "system-ui, sans-serif", "size": 12},
 }
+
+
+def plain(text: object) -> str:
+    """User text for a Plotly label, title or hover, shown as typed.
+
+    Plotly renders a subset of HTML in every text it draws (<a href>, <span style>, <br>…),
+    so a name like `<a href=…>Verify account</a>` would become a live link on the chart.
+    Escaped, it is drawn literally: Plotly turns &lt; &gt; &amp; back into text, never tags.
+    """
+    return html.escape(str(text), quote=False)
 
 
 def _major(minor_series: pd.Series, currency: str) -> list[float]:
@@ -56,7 +67,7 @@ def daily_spend_conversions(daily: pd.DataFrame, currency: str, since: date, unt
 
 def roas_by_channel(by_channel: pd.DataFrame) -> str:
     labels = [
-        f"{c.replace('_', ' ')} ({cur})"
+        plain(f"{c.replace('_', ' ')} ({cur})")
         for c, cur in zip(by_channel["channel"], by_channel["currency"], strict=True)
     ]
     values = [float(v) if v is not None else 0.0 for v in by_channel["roas"]]

@@ -6,7 +6,8 @@ Totals rows per currency (never across currencies) are sums of the exported rows
 minor units, so they tie out exactly. The frame is built once; writers walk it in chunks,
 formatting each chunk column-wise, so memory holds the result once plus one chunk.
 
-Text cells that begin with =, +, -, @, tab or CR are neutralised (core.exports rules); money
+Text cells that begin with =, +, -, @, tab or CR are neutralised (core.exports rules, in CSV
+also after every separator a spreadsheet may split on); money
 and percentages are typed numbers in XLSX (float only at the cell edge) and plain decimal text
 in CSV.
 """
@@ -24,7 +25,7 @@ import pandas as pd
 import xlsxwriter
 
 from budgets.actuals import Report
-from core.exports import DANGEROUS_PREFIXES
+from core.exports import DANGEROUS_PREFIXES, csv_text
 from core.money import exponent
 
 CHUNK = 5_000
@@ -175,17 +176,10 @@ def _text(series: pd.Series, neutralise: bool = True) -> np.ndarray:
 
 
 def _quoted(series: pd.Series, neutralise: bool) -> list[str]:
-    """CSV fields (RFC 4180): a value holding a comma, a quote, CR or LF is quoted, its quotes
-    doubled. Done per distinct value."""
+    """CSV fields by core.exports.csv_text (quoted when they hold a separator, formulas
+    neutralised after every separator). Done per distinct value."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    out = []
-    for v in uniques:
-        text = str(v)
-        if neutralise and text.startswith(DANGEROUS_PREFIXES):
-            text = "'" + text
-        if any(ch in text for ch in ',"\r\n'):
-            text = '"' + text.replace('"', '""') + '"'
-        out.append(text)
+    out = [csv_text(str(v), neutralise_formulas=neutralise) for v in uniques]
     return np.array([*out, ""], dtype=object)[codes].tolist()
 
 

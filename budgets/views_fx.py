@@ -9,6 +9,7 @@ from budgets import fx
 from budgets.forms import CURRENCY_CHOICES, FxImportForm, FxRateForm
 from budgets.models import FxRate
 from core.extensions import db
+from core.params import page_arg
 from core.permissions import get_for, require
 
 bp = Blueprint("fx", __name__, url_prefix="/fx")
@@ -24,8 +25,7 @@ def _pair_args() -> tuple[str, str]:
 
 def _render(form: FxRateForm, status: int = 200):
     base, quote = _pair_args()
-    page_number = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    page = db.paginate(fx.rates_query(base, quote), page=page_number, per_page=50, error_out=False)
+    page = db.paginate(fx.rates_query(base, quote), page=page_arg(), per_page=50, error_out=False)
     periods = fx.locked_periods()
     return render_template(
         "budgets/fx.html",

@@ -17,13 +17,13 @@ from campaigns.services import CampaignError, CampaignQuery, GoalInput
 from core.audit import history_for
 from core.extensions import db
 from core.models import Role, User
+from core.params import id_arg, page_arg
 from core.permissions import can, get_for, require
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 # Ids beyond a 32-bit INTEGER cannot exist: such URLs 404 instead of overflowing the driver.
 CAMPAIGN = "<int(max=2147483647):campaign_id>"
 GOAL = "<int(max=2147483647):goal_id>"
-MAX_PAGE = 100_000
 
 
 def _owner_choices(roles: tuple[str, ...] = ("marketer", "admin")) -> list[tuple[int, str]]:
@@ -44,19 +44,17 @@ def _parse_date(text: str | None) -> date | None:
 @require("campaign.view")
 def index():
     args = request.args
-    owner = args.get("owner", "")
     query = CampaignQuery(
         q=args.get("q", "")[:100],
         status=args.get("status", "") if args.get("status") in set(CampaignStatus) else "",
         channel=args.get("channel", "") if args.get("channel") in set(Channel) else "",
-        owner_id=int(owner) if owner.isascii() and owner.isdigit() and len(owner) < 10 else None,
+        owner_id=id_arg("owner"),
         date_from=_parse_date(args.get("from")),
         date_to=_parse_date(args.get("to")),
         sort=args.get("sort", "start") if args.get("sort") in services.SORTS else "start",
         desc=args.get("dir") == "desc",
     )
-    page_number = min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
-    page = db.paginate(services.search(query), page=page_number, per_page=20, error_out=False)
+    page = db.paginate(services.search(query), page=page_arg(), per_page=20, error_out=False)
     return render_template(
         "campaigns/list.html",
         page=page,

@@ -9,7 +9,9 @@ from sqlalchemy import func, or_, select
 from core.auth import services
 from core.auth.forms import UserCreateForm, UserEditForm
 from core.extensions import db
+from core.links import NoPublicAddress, external_url
 from core.models import AuditEntry, Role, User
+from core.params import page_arg
 from core.permissions import get_for, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -26,12 +28,13 @@ def users():
 @require("user.manage")
 def user_new():
     form = UserCreateForm()
-    invite_url = None
     if form.validate_on_submit():
         try:
             user = services.create_user(
                 form.email.data, form.name.data, form.role.data, form.password.data or None
             )
+        except services.PasswordRejected as exc:
+            form.password.errors.append(str(exc))
         except services.AccountError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -39,11 +42,7 @@ def user_new():
             if form.password.data:
                 flash(f"{user.email} can now sign in.", "success")
                 return redirect(url_for("admin.users"))
-            invite_url = url_for(
-                "auth.accept_invite", token=services.invite_token(user), _external=True
-            )
-            flash(f"Invitation created for {user.email}. Send them the link below.", "success")
-            return render_template("admin/invited.html", user=user, invite_url=invite_url)
+            return _invitation_page(user, created=True)
     return render_template("admin/user_form.html", form=form, user=None), (
         400 if form.errors else 200
     )
@@ -96,13 +95,18 @@ def user_edit(user_id: int):
 @require("user.manage")
 def user_reinvite(user_id: int):
     user = get_for(User, user_id, "user.manage")
-    invite_url = url_for("auth.accept_invite", token=services.invite_token(user), _external=True)
+    return _invitation_page(user)
+
+
+def _invitation_page(user: User, created: bool = False):
+    """The link to send, built from the configured address (never the request's Host)."""
+    try:
+        invite_url = external_url("auth.accept_invite", token=services.invite_token(user))
+    except NoPublicAddress as exc:
+        return render_template("admin/invited.html", user=user, invite_error=str(exc))
+    if created:
+        flash(f"Invitation created for {user.email}. Send them the link below.", "success")
     return render_template("admin/invited.html", user=user, invite_url=invite_url)
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return min(max(int(raw), 1), 100_000) if raw.isdigit() and len(raw) < 7 else 1
 
 
 @bp.route("/audit")
@@ -118,7 +122,7 @@ def audit():
         stmt = stmt.where(
             or_(AuditEntry.object_label.ilike(like), AuditEntry.actor_label.ilike(like))
         )
-    page = db.paginate(stmt, page=_page_arg(), per_page=50, error_out=False)
+    page = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
     types = db.session.scalars(select(AuditEntry.object_type).distinct().order_by("object_type"))
     return render_template(
         "admin/audit.html", page=page, types=list(types), object_type=object_type, q=q

@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from core.audit import shown_changes
     from core.models import Role
+    from core.params import page_url
     from core.permissions import can
 
     def money(value: Money | None) -> str:
@@ -152,7 +153,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money_amount"] = money_amount
     app.jinja_env.filters["money_minor"] = money_minor
     app.jinja_env.filters["date"] = fmt_date
-    app.jinja_env.globals.update(can=can, Role=Role, audit_changes=shown_changes)
+    app.jinja_env.globals.update(can=can, Role=Role, audit_changes=shown_changes, page_url=page_url)
 
     @app.context_processor
     def inject_user():

@@ -179,15 +179,26 @@ def users_create(email: str, role: str, name: str, password: str | None) -> None
 
 
 @demo_cli.command("seed")
-def demo_seed() -> None:
-    """Create (or refresh) the demo users and data. Safe to run again."""
-    from core.demo import seed
+@click.option(
+    "--force-demo-in-production",
+    is_flag=True,
+    help="Seed even under FLIGHTDECK_ENV=production (a throwaway installation only).",
+)
+def demo_seed(force_demo_in_production: bool) -> None:
+    """Create the demo users and data. Safe to run again: existing accounts are left alone."""
+    from core.demo import DemoRefused, seed
 
-    with acting_as("demo seed"):
-        summary = seed()
-        db.session.commit()
+    try:
+        with acting_as("demo seed"):
+            summary = seed(force_in_production=force_demo_in_production)
+            db.session.commit()
+    except DemoRefused as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo("Demo data ready: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
-    click.echo(f"Demo logins (password: {current_app.config['DEMO_PASSWORD']}):")
+    click.echo(
+        f"Demo logins (password: {current_app.config['DEMO_PASSWORD']}, unless the account "
+        "existed before and its password was changed):"
+    )
     for role in Role:
         click.echo(f"  {role.value:<12} {role.value}@flightdeck.test")
 

@@ -2,12 +2,18 @@
 
 Text cells that begin with =, +, -, @, tab or CR are prefixed with a single quote so no
 spreadsheet evaluates them; numbers stay numbers (int, Decimal → numeric cells).
+
+CSV is written for every spreadsheet's idea of a separator, not only the comma: Excel in
+locales whose list separator is `;` splits `a;=2*3;` into cells and evaluates `=2*3`. So a
+cell holding a comma, semicolon, pipe, tab, quote or line break is quoted, and formula characters
+that follow any separator (`,` `;` tab `|` or a line break) are neutralised as well, in case
+the reader ignores the quotes.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +22,9 @@ from typing import Any, BinaryIO, TextIO
 import xlsxwriter
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The start or a separator, then spaces or quotes a reader may strip, then a formula character.
+_AFTER_SEPARATOR = re.compile(r"((?:^|[,;\t|\r\n])[ \"]*)(?=[=+\-@])")
+_MUST_QUOTE = re.compile(r'[,;|"\t\r\n]')
 
 
 def neutralise(value: Any) -> Any:
@@ -24,7 +33,17 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_text(text: str, neutralise_formulas: bool = True) -> str:
+    """One CSV field: neutralised at its start and after every separator, quoted (RFC 4180,
+    quotes doubled) when it holds a comma, semicolon, pipe, tab, quote, CR or LF."""
+    if neutralise_formulas:
+        text = _AFTER_SEPARATOR.sub(r"\1'", neutralise(text))
+    if _MUST_QUOTE.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -33,15 +52,18 @@ def _csv_cell(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return neutralise(str(value))
+    return csv_text(str(value))
+
+
+def _csv_line(cells: Iterable[str]) -> str:
+    return ",".join(cells) + "\r\n"  # RFC 4180 line ends
 
 
 def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; also quotes a bare CR
-    writer.writerow([neutralise(h) for h in header])
+    out.write(_csv_line(csv_text(h) for h in header))
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
+        out.write(_csv_line(_csv_cell(v) for v in row))
         count += 1
     return count
 
@@ -49,10 +71,9 @@ def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]])
 def iter_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """Stream CSV text chunk by chunk (for a streamed HTTP response)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
+    buf.write(_csv_line(csv_text(h) for h in header))
     for i, row in enumerate(rows, 1):
-        writer.writerow([_csv_cell(v) for v in row])
+        buf.write(_csv_line(_csv_cell(v) for v in row))
         if i % 1000 == 0:
             yield buf.getvalue()
             buf.seek(0)

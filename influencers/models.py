@@ -316,6 +316,8 @@ class Deliverable(TimestampMixin, db.Model):
     content_url: Mapped[str] = mapped_column(String(500), default="")
     reviewer_comments: Mapped[str] = mapped_column(Text, default="")
     proof_url: Mapped[str] = mapped_column(String(500), default="")
+    # Who gave the proof: someone else (or an admin) verifies it. None for older proofs.
+    proof_submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_on: Mapped[date | None] = mapped_column(Date)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

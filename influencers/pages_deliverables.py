@@ -12,6 +12,7 @@ from flask_login import current_user
 from campaigns.models import Campaign
 from core.audit import history_for
 from core.extensions import db
+from core.params import id_arg
 from core.permissions import can, get_for, require
 from influencers import reporting, workflow
 from influencers.forms import DeliverableForm, MetricsForm, StepForm, TrackingForm, UploadForm
@@ -138,6 +139,7 @@ def deliverable_step(deliverable_id: int):
         return _detail_page(
             d, step_error={"to": form.to.data, "field": field, "message": message, **typed}
         )
+    before = d.status
     try:
         workflow.move(d, form.to.data or "", values, current_user)
     except InfluencerError as exc:
@@ -146,7 +148,10 @@ def deliverable_step(deliverable_id: int):
             d, step_error={"to": form.to.data, "field": exc.field, "message": str(exc), **typed}
         )
     db.session.commit()
-    flash(f"{d} is now {d.status_enum.label.lower()}.", "success")
+    if d.status == before:  # the proof saved on a published deliverable
+        flash(f"Proof of post saved for {d}; someone else verifies it.", "success")
+    else:
+        flash(f"{d} is now {d.status_enum.label.lower()}.", "success")
     return _to_detail(d)
 
 
@@ -226,10 +231,8 @@ def metrics_import():
 @route("/roi")
 @require("partnership.view")
 def roi():
-    text = request.args.get("campaign", "")
-    campaign = None
-    if text.isascii() and text.isdigit() and len(text) < 10:
-        campaign = get_for(Campaign, int(text), "partnership.view")
+    campaign_id = id_arg("campaign")
+    campaign = get_for(Campaign, campaign_id, "partnership.view") if campaign_id else None
     report = reporting.roi_report([campaign.id] if campaign else None)
     return render_template(
         "influencers/roi.html",

@@ -16,6 +16,7 @@ from core.audit import history_for
 from core.extensions import db
 from core.models import Role, User
 from core.money import Money, MoneyError
+from core.params import id_arg, page_arg
 from core.permissions import can, get_for, require
 from influencers import partnerships as deals
 from influencers import workflow
@@ -45,11 +46,6 @@ def route(rule: str, **options: Any):
     return decorator
 
 
-def _id_arg(name: str) -> int | None:
-    text = request.args.get(name, "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
-
-
 @route("/dashboard")
 @require("influencer.view")
 def dashboard():
@@ -61,7 +57,7 @@ def dashboard():
 def partnerships():
     status = request.args.get("status", "")
     status = status if status in set(PartnershipStatus) else ""
-    campaign_id = _id_arg("campaign")
+    campaign_id = id_arg("campaign")
     stmt = (
         select(Partnership)
         .options(selectinload(Partnership.deliverables))
@@ -73,8 +69,7 @@ def partnerships():
         stmt = stmt.where(Partnership.campaign_id == campaign_id)
     if request.args.get("mine") and current_user.role != Role.VIEWER:
         stmt = stmt.where(Partnership.owner_id == current_user.id)
-    page_number = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    page = db.paginate(stmt, page=page_number, per_page=25, error_out=False)
+    page = db.paginate(stmt, page=page_arg(), per_page=25, error_out=False)
     return render_template(
         "influencers/partnerships.html",
         page=page,
@@ -162,7 +157,7 @@ def _show(form, exc: InfluencerError, default: str = "fee") -> None:
 @require("partnership.edit")
 def partnership_new():
     form = PartnershipForm()
-    chosen = _id_arg("influencer_id") or (form.influencer_id.data if form.is_submitted() else None)
+    chosen = id_arg("influencer_id") or (form.influencer_id.data if form.is_submitted() else None)
     influencers = select(Influencer).where(Influencer.status == InfluencerStatus.ACTIVE.value)
     if isinstance(chosen, int) and 0 < chosen < 2**31:
         influencers = influencers.where(Influencer.id == chosen)
@@ -173,7 +168,7 @@ def partnership_new():
     form.owner_id.choices = _owner_choices()
     if request.method == "GET":
         form.influencer_id.data = chosen
-        form.campaign_id.data = _id_arg("campaign_id")
+        form.campaign_id.data = id_arg("campaign_id")
         form.owner_id.data = current_user.id
         picked = next((c for c in campaigns if c.id == form.campaign_id.data), None)
         if picked is not None:
@@ -317,8 +312,7 @@ def payment_list():
     )
     if status:
         stmt = stmt.where(PaymentMilestone.status == status)
-    page_number = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    page = db.paginate(stmt, page=page_number, per_page=50, error_out=False)
+    page = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
     response = make_response(
         render_template(
             "influencers/payments.html", page=page, status=status, statuses=list(MilestoneStatus)

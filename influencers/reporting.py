@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 
 from analytics import axes
-from analytics.charts import LAYOUT
+from analytics.charts import LAYOUT, plain
 from campaigns.models import Campaign
 from core.extensions import db
 from core.money import exponent
@@ -125,7 +125,7 @@ def comparison_chart(rows: list[dict[str, Any]]) -> str:
     """Cost and attributed revenue per partnership (bars) with ROI (markers, right axis)."""
     currency = rows[0]["currency"]
     digits = exponent(currency)
-    labels = [str(r["partnership"].influencer.name if r["partnership"] else "?") for r in rows]
+    labels = [plain(r["partnership"].influencer.name if r["partnership"] else "?") for r in rows]
 
     def money(column: str) -> list[float]:
         # Plotly draws floats; tables keep Decimal.

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from core.audit import history_for
 from core.extensions import db
 from core.models import Role
+from core.params import page_arg
 from core.permissions import OBJECT_RULES, can, get_for, require
 from core.types import utcnow
 from influencers import pages_deliverables, pages_partnerships, pages_payments, services
@@ -34,7 +35,6 @@ from influencers.services import HandleInput, InfluencerError, ProfileInput, Ros
 bp = Blueprint("influencers", __name__, url_prefix="/influencers")
 ID = "<int(max=2147483647):influencer_id>"
 UPLOAD = "<int(max=2147483647):upload_id>"
-MAX_PAGE = 100_000
 
 for _module in (pages_partnerships, pages_payments, pages_deliverables):
     for _rule, _view, _options in _module.ROUTES:
@@ -77,10 +77,7 @@ def index():
         sort=args.get("sort", "name") if args.get("sort") in services.ROSTER_SORTS else "name",
         desc=args.get("dir") == "desc",
     )
-    page_number = min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
-    page = db.paginate(
-        services.search_roster(query), page=page_number, per_page=25, error_out=False
-    )
+    page = db.paginate(services.search_roster(query), page=page_arg(), per_page=25, error_out=False)
     return render_template(
         "influencers/list.html",
         page=page,

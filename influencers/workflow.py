@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
+from core.links import public_https_problem
 from core.models import Role, User
 from core.money import Money, MoneyError
 from core.types import utcnow
@@ -55,7 +56,12 @@ STEPS: dict[DeliverableStatus, tuple[Step, ...]] = {
     D.APPROVED: (
         Step(D.PUBLISHED, "Mark published", frozenset({A, C}), ("published_on", "proof_url")),
     ),
-    D.PUBLISHED: (Step(D.VERIFIED, "Verify proof of post", frozenset({A, C}), ("proof_url",)),),
+    # The proof is saved by one person and verified by another (or an admin): the verify step
+    # reads no link, so nobody verifies a proof they typed in the same breath.
+    D.PUBLISHED: (
+        Step(D.PUBLISHED, "Save proof of post", frozenset({A, C}), ("proof_url",)),
+        Step(D.VERIFIED, "Verify proof of post", frozenset({A, C}), ()),
+    ),
     D.VERIFIED: (),
 }
 
@@ -72,7 +78,16 @@ PLATFORM_DOMAINS = {
 
 
 def steps_for(deliverable: Deliverable, user: User) -> list[Step]:
-    return [s for s in STEPS[deliverable.status_enum] if user.role in s.roles]
+    return [
+        s
+        for s in STEPS[deliverable.status_enum]
+        if user.role in s.roles and (s.to is not D.VERIFIED or may_verify(deliverable, user))
+    ]
+
+
+def may_verify(deliverable: Deliverable, user: User) -> bool:
+    """Anyone allowed but the person who submitted the proof; an admin always."""
+    return user.role == A or deliverable.proof_submitted_by_id != user.id
 
 
 def check_web_url(url: str, field: str) -> str:
@@ -88,16 +103,26 @@ def check_web_url(url: str, field: str) -> str:
 
 
 def check_proof_url(deliverable: Deliverable, url: str) -> str:
-    """A proof of post: an http(s) link on the deliverable's platform (or its blog's domain)."""
+    """A proof of post: a public https link on the deliverable's platform (or on its blog's
+    domain), never an IP address, a local name or a user-info trick."""
     url = check_web_url(url, "proof_url")
+    problem = public_https_problem(url)
+    if problem:
+        raise InfluencerError(problem, "proof_url")
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
     platform = deliverable.platform
     if platform == SocialPlatform.BLOG.value:
         blog = deliverable.partnership.influencer.handle_on("blog")
-        domains: tuple[str, ...] = (blog.handle,) if blog else ()
+        domains: tuple[str, ...] = (blog.handle.lower().rstrip("."),) if blog else ()
+        if not domains:
+            raise InfluencerError(
+                "Add the influencer's blog (its domain) to their profile first: the proof "
+                "must be a link on it.",
+                "proof_url",
+            )
     else:
         domains = PLATFORM_DOMAINS.get(platform, ())
-    if domains and not any(host == d or host.endswith("." + d) for d in domains):
+    if not domains or not any(host == d or host.endswith("." + d) for d in domains):
         where = " or ".join(domains)
         raise InfluencerError(
             f"The proof must be a link on {SocialPlatform(platform).label} ({where}).",
@@ -141,22 +166,46 @@ def move(deliverable: Deliverable, to: str, form: dict[str, Any], user: User) ->
         if comments:
             deliverable.reviewer_comments = comments[:5000]
         deliverable.approved_by_id = user.id
+    elif target is D.PUBLISHED and deliverable.status_enum is D.PUBLISHED:
+        if not (values["proof_url"] or "").strip():
+            raise InfluencerError("Enter the link to the published post.", "proof_url")
+        _save_proof(deliverable, values["proof_url"], user)
     elif target is D.PUBLISHED:
         published_on = values["published_on"] or date.today()
         if not isinstance(published_on, date) or published_on > date.today():
             raise InfluencerError("The publish date cannot be in the future.", "published_on")
         deliverable.published_on = published_on
         if values["proof_url"]:
-            deliverable.proof_url = check_proof_url(deliverable, values["proof_url"])
+            _save_proof(deliverable, values["proof_url"], user)
     elif target is D.VERIFIED:
-        deliverable.proof_url = check_proof_url(
-            deliverable, values["proof_url"] or deliverable.proof_url
-        )
+        _check_verifier(deliverable, user)
         deliverable.verified_at = utcnow()
         deliverable.verified_by_id = user.id
     deliverable.status = target.value
     refresh_milestones(p)
     db.session.flush()
+
+
+def _save_proof(deliverable: Deliverable, url: str, user: User) -> None:
+    deliverable.proof_url = check_proof_url(deliverable, url)
+    deliverable.proof_submitted_by_id = user.id
+
+
+def _check_verifier(deliverable: Deliverable, user: User) -> None:
+    """Verification is a second pair of eyes on a stored, still valid proof."""
+    if not deliverable.proof_url:
+        raise InfluencerError(
+            "Save the proof-of-post link first; then someone else verifies it.", "status"
+        )
+    try:
+        check_proof_url(deliverable, deliverable.proof_url)
+    except InfluencerError as exc:
+        raise InfluencerError(f"The saved proof cannot be verified: {exc}", "status") from None
+    if not may_verify(deliverable, user):
+        raise InfluencerError(
+            "You submitted this proof of post: another coordinator or an admin verifies it.",
+            "status",
+        )
 
 
 # --- deliverable details --------------------------------------------------------------------

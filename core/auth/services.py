@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
+from core.auth import throttle
+from core.auth.policy import password_problem
 from core.extensions import db
-from core.models import LoginAttempt, Role, User
+from core.models import Role, User
 from core.security import hash_password, needs_rehash, verify_password
 from core.types import utcnow
 
-MIN_PASSWORD_LENGTH = 12
 INVITE_MAX_AGE = 7 * 24 * 3600
 
 
 class AccountError(ValueError):
     """A user-facing problem with an account operation."""
+
+
+class PasswordRejected(AccountError):
+    """The password breaks the policy (core/auth/policy.py); the message says why."""
 
 
 def normalise_email(email: str) -> str:
@@ -31,11 +34,10 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def check_password_strength(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    if len(password) > 1024:
-        raise AccountError("Use at most 1024 characters.")
+def check_password_strength(password: str, email: str = "", name: str = "") -> None:
+    problem = password_problem(password, email, name)
+    if problem:
+        raise PasswordRejected(problem)
 
 
 def create_user(email: str, name: str, role: str, password: str | None = None) -> User:
@@ -46,7 +48,7 @@ def create_user(email: str, name: str, role: str, password: str | None = None) -
         raise AccountError(f"A user with email {email} already exists.")
     user = User(email=email, name=name.strip() or email.split("@")[0], role=role)
     if password is not None:  # None = invite; "" is a (too short) password, not an invite
-        check_password_strength(password)
+        check_password_strength(password, user.email, user.name)
         user.password_hash = hash_password(password)
     db.session.add(user)
     db.session.flush()
@@ -54,76 +56,45 @@ def create_user(email: str, name: str, role: str, password: str | None = None) -
 
 
 def set_password(user: User, password: str) -> None:
-    check_password_strength(password)
+    check_password_strength(password, user.email, user.name)
     user.password_hash = hash_password(password)
     user.rotate_session_token()
 
 
-# --- throttling -------------------------------------------------------------------------
+# --- signing in ----------------------------------------------------------------------------
+
+INCORRECT = "Email or password is incorrect."
+DEACTIVATED = "This account is deactivated. Ask an administrator."
 
 
 @dataclass(frozen=True)
-class Lockout:
-    seconds_left: int
+class Refusal:
+    """Why a sign-in was refused; `retry_after` (seconds) when the pair must wait."""
 
-    @property
-    def message(self) -> str:
-        minutes = max(1, math.ceil(self.seconds_left / 60))
-        return (
-            "Too many failed sign-in attempts. "
-            f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
-        )
+    message: str
+    retry_after: int | None = None
 
 
-def _keys(email: str, ip: str) -> list[str]:
-    return [f"ip:{ip}", f"email:{normalise_email(email)}"]
+def authenticate(email: str, password: str, ip: str) -> tuple[User | None, Refusal | None]:
+    """Return (user, None) on success or (None, refusal). Commits nothing.
 
-
-def lockout_for(email: str, ip: str) -> Lockout | None:
-    cfg = current_app.config
-    window = timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
-    since = utcnow() - window
-    for key in _keys(email, ip):
-        count, newest = db.session.execute(
-            select(func.count(LoginAttempt.id), func.max(LoginAttempt.attempted_at)).where(
-                LoginAttempt.key == key, LoginAttempt.attempted_at > since
-            )
-        ).one()
-        if count >= cfg["LOGIN_MAX_FAILURES"]:
-            left = (newest + window - utcnow()).total_seconds()
-            return Lockout(max(1, int(left)))
-    return None
-
-
-def record_failure(email: str, ip: str) -> None:
-    now = utcnow()
-    for key in _keys(email, ip):
-        db.session.add(LoginAttempt(key=key, attempted_at=now))
-    # Keep the table small: forget attempts older than a day.
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - timedelta(1)))
-
-
-def clear_failures(email: str) -> None:
-    key = f"email:{normalise_email(email)}"
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
-
-
-def authenticate(email: str, password: str, ip: str) -> tuple[User | None, str | None]:
-    """Return (user, None) on success or (None, message). Commits nothing."""
-    lock = lockout_for(email, ip)
-    if lock:
-        return None, lock.message
+    A deactivated account answers like a wrong password and its attempts count as failures,
+    so neither the message nor the throttling tells a guesser that the password was right.
+    LOGIN_TELL_DEACTIVATED (off by default) lets the administrator say so to the right one.
+    """
+    wait = throttle.check(email, ip)
+    if wait:
+        return None, Refusal(wait.message, wait.seconds_left)
     user = find_user(email)
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None:
-        record_failure(email, ip)
-        lock = lockout_for(email, ip)
-        return None, lock.message if lock else "Email or password is incorrect."
-    if not user.active:
-        return None, "This account is deactivated. Ask an administrator."
+    if not ok or user is None or not user.active:
+        throttle.record_failure(email, ip)
+        if ok and user is not None and current_app.config["LOGIN_TELL_DEACTIVATED"]:
+            return None, Refusal(DEACTIVATED)
+        return None, Refusal(INCORRECT)
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
-    clear_failures(email)
+    throttle.forget_pair(email, ip)
     user.last_login_at = utcnow()
     return user, None
 

@@ -35,20 +35,23 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("dashboard.index"))
     form = LoginForm(next=request.args.get("next", ""))
-    error = None
-    status = 200
+    refusal = None
+    status, headers = 200, {}
     if form.validate_on_submit():
-        user, error = services.authenticate(form.email.data, form.password.data, client_ip())
+        user, refusal = services.authenticate(form.email.data, form.password.data, client_ip())
         db.session.commit()
         if user is not None:
             # Flask-Login does not rotate the session: clear it so a planted one is useless.
             session.clear()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data) or url_for("dashboard.index"))
-        status = 429 if "Too many" in (error or "") else 401
+        status = 401
+        if refusal and refusal.retry_after:
+            status, headers = 429, {"Retry-After": str(refusal.retry_after)}
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form, error=error), status
+    error = refusal.message if refusal else None
+    return render_template("auth/login.html", form=form, error=error), status, headers
 
 
 @bp.route("/logout", methods=["POST"])

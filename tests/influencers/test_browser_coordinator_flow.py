@@ -1,6 +1,6 @@
 """In Chromium, as a coordinator: import a roster, create a partnership, move a deliverable to
-verified with a proof URL (a marketer approves the content), see the gated payment become
-payable, mark it paid."""
+published with a proof URL (a marketer approves the content, an admin verifies the proof), see
+the gated payment become payable, mark it paid."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_coordinator_runs_a_partnership_end_to_end(
     expect(flash(page)).to_contain_text("is now published")
     tiktok = "https://www.tiktok.com/@maramoves/video/1"
     page.get_by_label("Proof-of-post URL").fill(tiktok)
-    page.get_by_role("button", name="Verify proof of post").click()
+    page.get_by_role("button", name="Save proof of post").click()
     # The refusal sits beside the field, which keeps what was typed.
     proof_field = page.locator(".field", has=page.get_by_label("Proof-of-post URL"))
     expect(proof_field).to_have_class(re.compile(r"\bhas-error\b"))
@@ -132,11 +132,24 @@ def test_coordinator_runs_a_partnership_end_to_end(
     expect(page.get_by_label("Impressions")).to_have_value("48000")
 
     page.get_by_label("Proof-of-post URL").fill("https://www.instagram.com/reel/C7mara/")
-    page.get_by_role("button", name="Verify proof of post").click()
-    expect(flash(page)).to_contain_text("is now verified")
-    expect(page.locator("#proof")).to_contain_text("https://www.instagram.com/reel/C7mara/")
+    page.get_by_role("button", name="Save proof of post").click()
+    expect(flash(page)).to_contain_text("Proof of post saved")
+    # Whoever gave the proof does not verify it.
+    expect(page.get_by_role("button", name="Verify proof of post")).to_have_count(0)
+    expect(page.locator("#verify-note")).to_contain_text("an admin verifies it")
 
-    # 6. The gated payment is now payable; mark it paid.
+    # 6. An admin (someone else) verifies the proof.
+    admin_context = chromium.new_context(base_url=live_url)
+    admin = admin_context.new_page()
+    sign_in(admin, users["admin"].email)
+    admin.goto(deliverable_url)
+    admin.get_by_role("button", name="Verify proof of post").click()
+    expect(flash(admin)).to_contain_text("is now verified")
+    expect(admin.locator("#proof")).to_contain_text("https://www.instagram.com/reel/C7mara/")
+    admin_context.close()
+
+    # 7. The gated payment is now payable; the coordinator marks it paid.
+    page.goto(deliverable_url)
     page.get_by_role("link", name=re.compile(r"Mara Moves × Trail Run Launch")).click()
     delivery = page.locator("#milestones tr", has_text="50% on delivery")
     expect(delivery.locator(".status")).to_have_text("payable")

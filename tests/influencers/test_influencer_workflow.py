@@ -13,6 +13,7 @@ from influencers import partnerships as deals
 from influencers import payments, workflow
 from influencers.models import Deliverable, Partnership, PaymentMilestone
 from influencers.services import InfluencerError
+from tests import factories
 from tests.conftest import login, make_app
 from tests.matrix_influencers import make_deliverable, make_influencer, make_partnership
 
@@ -154,13 +155,21 @@ def test_who_may_take_which_step(app, deal, users):
     step(coordinator, d, "draft_submitted", content_url="https://drive.example.com/v2")
     step(marketer, d, "approved", reviewer_comments="Great")
     assert fresh(d).status == "approved" and fresh(d).approved_by_id == users["marketer"].id
-    page = step(coordinator, d, "verified", proof_url="https://www.instagram.com/p/abc/")
+    page = step(coordinator, d, "verified")
     assert "cannot become verified" in page  # published first
     step(coordinator, d, "published", published_on=date.today().isoformat())
-    page = step(marketer, d, "verified", proof_url="https://www.instagram.com/p/abc/")
+    step(coordinator, d, "published", proof_url="https://www.instagram.com/p/abc/")  # the proof
+    page = step(marketer, d, "verified")
     assert "is for an influencer coordinator" in page and fresh(d).status == "published"
-    step(coordinator, d, "verified", proof_url="https://www.instagram.com/p/abc/")
-    assert fresh(d).status == "verified" and fresh(d).verified_by_id == users["coordinator"].id
+    # Whoever gave the proof does not verify it; another coordinator does.
+    page = step(coordinator, d, "verified")
+    assert "You submitted this proof of post" in page and fresh(d).status == "published"
+    colleague = factories.UserFactory(role="coordinator")
+    db.session.commit()
+    second = app.test_client()
+    login(second, colleague)
+    step(second, d, "verified")
+    assert fresh(d).status == "verified" and fresh(d).verified_by_id == colleague.id
     for role in ("finance", "viewer"):
         other = app.test_client()
         login(other, users[role])
@@ -172,7 +181,7 @@ def test_who_may_take_which_step(app, deal, users):
     ("platform", "url", "ok"),
     [
         ("instagram", "https://www.instagram.com/reel/C0ffee/", True),
-        ("instagram", "http://instagram.com/p/1", True),
+        ("instagram", "http://instagram.com/p/1", False),  # https only
         ("instagram", "https://www.tiktok.com/@anna/video/1", False),
         ("instagram", "https://instagram.com.evil.example/p/1", False),
         ("instagram", "https://evilinstagram.com/p/1", False),
@@ -195,13 +204,13 @@ def test_proof_of_post_must_be_on_the_platform(users, campaign, platform, url, o
     p = make_partnership(influencer, campaign, users["coordinator"], "active")
     d = make_deliverable(p, status="published", platform=platform)
     if ok:
-        workflow.move(d, "verified", {"proof_url": url}, users["coordinator"])
-        assert d.status == "verified" and d.proof_url == url
+        workflow.move(d, "published", {"proof_url": url}, users["coordinator"])
+        assert d.proof_url == url and d.proof_submitted_by_id == users["coordinator"].id
     else:
         with pytest.raises(InfluencerError) as refused:
-            workflow.move(d, "verified", {"proof_url": url}, users["coordinator"])
+            workflow.move(d, "published", {"proof_url": url}, users["coordinator"])
         assert refused.value.field == "proof_url"
-        assert d.status == "published"
+        assert d.proof_url == ""
 
 
 def test_deliverables_wait_for_a_contract(users, prospect):
@@ -229,11 +238,11 @@ def test_a_gated_milestone_is_paid_only_after_verification(app, deal, users, cli
     for to, values in (
         ("draft_submitted", {"content_url": "https://drive.example.com/x"}),
         ("approved", {}),
-        ("published", {"published_on": date.today()}),
+        ("published", {"published_on": date.today(), "proof_url": "https://instagram.com/p/1"}),
     ):
         workflow.move(d, to, values, users["admin"])
     assert fresh(on_delivery).status == "pending"  # published is not verified
-    workflow.move(d, "verified", {"proof_url": "https://instagram.com/p/1"}, users["admin"])
+    workflow.move(d, "verified", {}, users["admin"])  # an admin may verify their own proof
     db.session.commit()
     assert fresh(on_delivery).status == "payable"
 
