@@ -38,6 +38,7 @@ from budgets.views_fx import bp as fx_bp
 from budgets.views_lines import bp as lines_bp
 from core.extensions import db
 from core.permissions import OBJECT_RULES, can, get_for, require
+from core.rules import show_problems
 
 bp = Blueprint("budgets", __name__, url_prefix="/budgets")
 bp.register_blueprint(lines_bp)
@@ -66,11 +67,9 @@ def today():
 
 
 def show_error(form, exc: BudgetError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is None:
-        flash(str(exc), "error")
-        return
-    field.errors = [*field.errors, str(exc)]
+    """Every problem beside its field; one that belongs to no field as a message above."""
+    for message in show_problems(form, exc):
+        flash(message, "error")
 
 
 @bp.route("/")

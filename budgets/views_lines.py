@@ -19,6 +19,7 @@ from core.extensions import db
 from core.models import Role
 from core.money import Money
 from core.permissions import can, get_for, require
+from core.rules import show_problems
 
 bp = Blueprint("lines", __name__)
 BUDGET = "<int(max=2147483647):budget_id>"
@@ -32,11 +33,9 @@ def _back(budget_id: int):
 
 
 def _error(form, exc: BudgetError) -> None:
-    field = getattr(form, exc.field or "", None) if form is not None else None
-    if field is None:
-        flash(str(exc), "error")
-    else:
-        field.errors = [*field.errors, str(exc)]
+    """Every problem beside its field; one that belongs to no field as a message above."""
+    for message in show_problems(form, exc):
+        flash(message, "error")
 
 
 def campaign_choices(budget: Budget) -> dict[str, str]:
@@ -202,10 +201,12 @@ def phasing(line_id: int):
             flash("This line's phasing cannot be changed now.", "error")
         else:
             try:
-                phasing_rules.set_phasing(line, mode, values, request.form.get("comment") or "")
+                phasing_rules.set_phasing(
+                    line, mode, values, request.form.get("comment") or "", current_user
+                )
             except BudgetError as exc:
                 db.session.rollback()
-                error = str(exc)  # shown above the months it is about
+                error = exc  # each problem shown above the months it is about
             else:
                 db.session.commit()
                 flash("Monthly phasing saved.", "success")

@@ -28,7 +28,7 @@ from influencers.models import (
     SocialPlatform,
 )
 from influencers.payments import refresh_milestones
-from influencers.services import InfluencerError, first_error, slug
+from influencers.services import InfluencerError, raise_errors, slug
 
 D = DeliverableStatus
 A, M, C = Role.ADMIN.value, Role.MARKETER.value, Role.COORDINATOR.value
@@ -176,7 +176,7 @@ def deliverable_errors(p: Partnership, data: dict[str, Any]) -> dict[str, str]:
 
 
 def save_deliverable(p: Partnership, data: dict[str, Any], d: Deliverable | None) -> Deliverable:
-    first_error(deliverable_errors(p, data))
+    raise_errors(deliverable_errors(p, data))
     if d is None:
         d = Deliverable(partnership=p, status=D.PLANNED.value)
         db.session.add(d)
@@ -212,7 +212,7 @@ def save_metrics(d: Deliverable, values: dict[str, str]) -> None:
             errors["revenue"] = "Revenue cannot be negative."
     except MoneyError as exc:
         errors["revenue"] = str(exc)
-    first_error(errors)
+    raise_errors(errors)
     for name, value in clean.items():
         setattr(d, name, value)
     d.revenue_minor = revenue.minor if revenue is not None else None
@@ -231,7 +231,7 @@ def save_tracking(d: Deliverable, values: dict[str, str]) -> None:
         clean[name] = slug(text, 80) if text else ""
         if not text:
             errors[name] = f"Enter a value for {name}."
-    first_error(errors)
+    raise_errors(errors)
     d.landing_url = landing
     for name, value in clean.items():
         setattr(d, name, value)
