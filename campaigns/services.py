@@ -13,8 +13,10 @@ from sqlalchemy import Select, or_, select
 from campaigns.metrics import METRICS, Kind
 from campaigns.models import Campaign, CampaignStatus, Channel, Direction, Goal, Objective
 from core.extensions import db
+from core.locking import lock
 from core.models import User
 from core.money import Money, MoneyError, exponent
+from core.rules import Problem, RuleError
 from core.types import utcnow
 
 S = CampaignStatus
@@ -37,12 +39,8 @@ ACTION_LABELS = {
 }
 
 
-class CampaignError(ValueError):
-    """A rule refused the change; `field` says where to show it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class CampaignError(RuleError):
+    """A rule refused the change; `field` says where to show it, `problems` lists them all."""
 
 
 def allowed_transitions(campaign: Campaign) -> tuple[CampaignStatus, ...]:
@@ -151,14 +149,76 @@ def campaign_errors(data: dict[str, Any], campaign: Campaign | None) -> dict[str
     return errors
 
 
+def budget_problems(campaign: Campaign, data: dict[str, Any]) -> list[Problem]:
+    """Guard rails from the budget side: while budget lines hold money for the campaign, its
+    currency is fixed, its planned budget stays at or above what they hold, and its flight
+    keeps overlapping the period of every budget holding money for it."""
+    from budgets.api import campaign_holdings
+
+    holdings = campaign_holdings(campaign.id)
+    if not holdings:
+        return []
+    problems: list[Problem] = []
+    mine = [h for h in holdings if h.held.currency == campaign.currency]
+    held = sum((h.held for h in mine), Money.zero(campaign.currency))
+    approved = sum((h.approved for h in mine), Money.zero(campaign.currency))
+    names = ", ".join(f"“{h.budget_name}”" for h in holdings)
+    currency = data.get("currency")
+    if currency and currency != campaign.currency:
+        problems.append(
+            (
+                "currency",
+                f"Budget lines in {names} hold money in {campaign.currency} for this campaign: "
+                "its currency is fixed while they do. Withdraw or reject them first.",
+            )
+        )
+    planned = data.get("planned_budget")
+    if isinstance(planned, Money) and planned.currency == campaign.currency and planned < held:
+        problems.append(
+            (
+                "planned_budget",
+                f"Budget lines hold {held} for this campaign ({approved} of it approved): the "
+                "planned budget cannot go below that. Withdraw lines or reallocate approved "
+                "money first.",
+            )
+        )
+    start = data.get("start_date") or campaign.start_date
+    end = data.get("end_date") or campaign.end_date
+    for h in holdings:
+        where = f"“{h.budget_name}” ({h.start:%d %b %Y} – {h.end:%d %b %Y}) holds {h.held}"
+        if end < h.start:
+            problems.append(
+                (
+                    "end_date",
+                    f"{where} for this campaign: the flight must end on or after "
+                    f"{h.start:%d %b %Y} while it does.",
+                )
+            )
+        elif start > h.end:
+            problems.append(
+                (
+                    "start_date",
+                    f"{where} for this campaign: the flight must start on or before "
+                    f"{h.end:%d %b %Y} while it does.",
+                )
+            )
+    return problems
+
+
 def apply_campaign(campaign: Campaign, data: dict[str, Any], role: str) -> None:
-    """Copy allowed fields only (no mass assignment); raise CampaignError on a rule."""
+    """Copy allowed fields only (no mass assignment); raise CampaignError with every problem.
+
+    An existing campaign is locked and re-read first: budget lines are approved against its
+    planned budget, currency and flight under the same lock."""
     allowed = EDITABLE_BY_ROLE.get(role, ())
     clean = {k: v for k, v in data.items() if k in allowed}
-    errors = campaign_errors(clean, campaign if campaign.id else None)
-    if errors:
-        field, message = next(iter(errors.items()))
-        raise CampaignError(message, field)
+    if campaign.id is not None:
+        lock(campaign)
+    existing = campaign if campaign.id is not None else None
+    problems: list[Problem] = list(campaign_errors(clean, existing).items())
+    if existing is not None:
+        problems += budget_problems(existing, clean)
+    CampaignError.raise_all(problems)
     for key, value in clean.items():
         setattr(campaign, key, value)
 
@@ -286,9 +346,7 @@ def goal_errors(campaign: Campaign, g: GoalInput) -> tuple[dict[str, str], dict[
 
 def save_goal(campaign: Campaign, g: GoalInput, goal: Goal | None = None) -> Goal:
     errors, clean = goal_errors(campaign, g)
-    if errors:
-        field, message = next(iter(errors.items()))
-        raise CampaignError(message, field)
+    CampaignError.raise_all(errors)
     if goal is None:
         goal = Goal(campaign=campaign)
         db.session.add(goal)
