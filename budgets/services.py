@@ -184,6 +184,13 @@ def _set_total(budget: Budget, value: Any) -> None:
     budget.total = total
 
 
+def check_budget_input(data: Mapping[str, Any], role: str, currency: str) -> None:
+    """The budget form's fields checked on their own (names, period, amounts, percentages),
+    on a scratch budget: nothing is changed or written."""
+    scratch = Budget(currency=currency, total_minor=0)
+    _apply_budget(scratch, {k: v for k, v in allowed(data, BUDGET_FIELDS, role).items() if v})
+
+
 def create_budget(owner: User, data: Mapping[str, Any], role: str) -> Budget:
     budget = Budget(owner_id=owner.id, status=BudgetStatus.OPEN.value, total_minor=0)
     budget.currency = str(data.get("currency") or "")
@@ -301,7 +308,7 @@ def _check_duplicates(budget: Budget, campaign: Campaign, channel: str, line_id:
 # --- allocation lines: create and edit --------------------------------------------------------
 
 
-def _line_input(
+def line_input(
     user: User, clean: Mapping[str, Any], role: str, currency: str, line: AllocationLine | None
 ) -> tuple[Campaign, str, Money, str]:
     """The posted campaign, channel, amount and note, each checked; every refusal at once."""
@@ -325,7 +332,7 @@ def _line_input(
 
 
 def create_line(user: User, budget: Budget, data: Mapping[str, Any], role: str) -> AllocationLine:
-    campaign, channel, planned, note = _line_input(
+    campaign, channel, planned, note = line_input(
         user, allowed(data, LINE_FIELDS, role), role, budget.currency, None
     )
     lock(budget, campaign)
@@ -379,7 +386,7 @@ def update_line(
 ) -> None:
     """Change a line that is not (yet) approved; it goes back to draft."""
     check_editable(line)
-    campaign, channel, planned, note = _line_input(
+    campaign, channel, planned, note = line_input(
         user, allowed(data, LINE_FIELDS, role), role, line.budget.currency, line
     )
     lock_line(line, campaign)

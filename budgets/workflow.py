@@ -301,6 +301,15 @@ def _lock_move(budget: Budget, source: AllocationLine, target: AllocationLine, *
     lock(budget, source.campaign, target.campaign, source, target, *more)
 
 
+def check_reallocation_input(budget: Budget, amount_text: str, reason: str) -> Money:
+    """The amount and the reason of a move, each checked; every refusal at once."""
+    problems = Problems()
+    amount = problems.attempt(parse_money, amount_text, budget.currency, "amount")
+    problems.attempt(_comment, reason, True, "reason")
+    problems.raise_any()
+    return amount
+
+
 def request_reallocation(
     user: User,
     budget: Budget,
@@ -309,10 +318,8 @@ def request_reallocation(
     amount_text: str,
     reason: str,
 ) -> Reallocation:
-    problems = Problems()
-    amount = problems.attempt(parse_money, amount_text, budget.currency, "amount")
-    text = problems.attempt(_comment, reason, True, "reason")
-    problems.raise_any()
+    amount = check_reallocation_input(budget, amount_text, reason)
+    text = _comment(reason, required=True, what="reason")
     _lock_move(budget, source, target)
     _check_move(budget, source, target, amount)
     recipients = finance_ids(exclude=user.id)

@@ -75,3 +75,16 @@ def show_problems(
         elif message not in field.errors:
             field.errors = [*field.errors, message]
     return leftover
+
+
+def check_more(form: Any, check: Callable[[], object]) -> None:
+    """After a form's own validators refused some fields, run the service's input checks too,
+    so one post shows every problem; a field the form already refused keeps only its message."""
+    refused = {name for name, field in form._fields.items() if field.errors}
+    try:
+        check()
+    except RuleError as exc:
+        for name, message in exc.problems:
+            field = form._fields.get(name or "")
+            if field is not None and name not in refused and message not in field.errors:
+                field.errors = [*field.errors, message]
