@@ -370,10 +370,16 @@ def check_editable(line: AllocationLine) -> None:
 
 
 def lock_line(line: AllocationLine, *more: Any) -> None:
-    """Lock the line with its budget and campaign (and `more`), re-read, and refuse when the
-    line moved to another campaign meanwhile (its new campaign was not locked)."""
+    """Lock and re-read a line whose status changes (submit, approve, reject, withdraw) or whose
+    phasing does: its budget and campaign come fresh in the same statement, unlocked, since
+    none of these changes what a line holds (a submitted line already holds its amount, a
+    withdrawn or rejected one holds less). With `more`, a change of what it holds (an edit):
+    the budget and the campaigns are locked too, before the line."""
     campaign_id = line.campaign_id
-    lock(line.budget, line.campaign, line, *more)
+    if more:
+        lock(line.budget, line.campaign, line, *more)
+    else:
+        lock(line, read=(AllocationLine.budget, AllocationLine.campaign))
     if line.campaign_id != campaign_id:
         raise BudgetError(
             f"Line {line.id} was just moved to “{line.campaign.name}” by someone else: reload "

@@ -101,7 +101,12 @@ def _line_state(line: AllocationLine) -> str:
 
 
 def _refuse_line(line: AllocationLine, verb: str, allowed: str, done: LineStatus) -> None:
-    """Refuse `verb` on a line in the wrong state; "Already …" when it is what was asked."""
+    """Refuse `verb` on a line in the wrong state; "Already …" when it is what was asked.
+
+    The budget read with the locked line may predate a close that committed while this waited
+    for the lock (the close is why the line changed): read it again to say so."""
+    db.session.refresh(line.budget)
+    _open(line.budget)
     state = _line_state(line)
     if line.status_enum is done:
         raise BudgetError(f"Already {state.split(' ', 1)[1]}.")

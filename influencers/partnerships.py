@@ -166,9 +166,7 @@ def transition(p: Partnership, to: str) -> None:
     if p.status == target.value:
         entry = last_change(p, "status")
         by = f" by {entry.actor.name if entry.actor else entry.actor_label}" if entry else ""
-        raise InfluencerError(
-            f"Already {target.value}{by} {when(p.status_changed_at)}.", "status"
-        )
+        raise InfluencerError(f"Already {target.value}{by} {when(p.status_changed_at)}.", "status")
     if target not in TRANSITIONS[p.status_enum]:
         allowed = ", ".join(s.value for s in TRANSITIONS[p.status_enum]) or "none"
         raise InfluencerError(
