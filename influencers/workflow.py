@@ -27,7 +27,7 @@ from influencers.models import (
     PaymentMilestone,
     SocialPlatform,
 )
-from influencers.payments import refresh_milestones
+from influencers.payments import lock_plan, refresh_milestones
 from influencers.services import InfluencerError, raise_errors, slug
 
 D = DeliverableStatus
@@ -155,6 +155,7 @@ def move(deliverable: Deliverable, to: str, form: dict[str, Any], user: User) ->
         deliverable.verified_at = utcnow()
         deliverable.verified_by_id = user.id
     deliverable.status = target.value
+    lock_plan(p)  # milestones turn payable here while someone may be paying one
     refresh_milestones(p)
     db.session.flush()
 
@@ -189,6 +190,7 @@ def save_deliverable(p: Partnership, data: dict[str, Any], d: Deliverable | None
         d.utm_content = f"{d.type.replace('_', '-')}-{d.id}"
         d.utm_source = d.platform
         d.utm_medium = "influencer"
+    lock_plan(p)
     refresh_milestones(p)
     return d
 
