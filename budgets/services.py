@@ -1,4 +1,5 @@
 """Budget rules: budgets, allocation lines and their guard rails, per-role allow-lists.
+Reading the posted values (and BudgetError) is budgets/inputs.py.
 
 Approvals, reallocations and closing live in budgets/workflow.py. Nothing here commits: the
 view or CLI entry point does. Money is `Money` (integer minor units); amounts are parsed with
@@ -7,11 +8,20 @@ the currency's ISO 4217 precision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 
+from budgets.inputs import (
+    BudgetError,
+    Problems,
+    allowed,
+    find_campaign,
+    int_in,
+    note_text,
+    parse_money,
+)
 from budgets.models import (
     HOLDING,
     AllocationLine,
@@ -22,15 +32,12 @@ from budgets.models import (
 from budgets.periods import PeriodError, parse_period
 from budgets.split import split
 from campaigns.models import Campaign, CampaignStatus, Channel
-from core import rules
 from core.audit import audit_comment
 from core.extensions import db
 from core.locking import lock
 from core.models import Role, User
 from core.money import Money, MoneyError, check_currency
-from core.rules import RuleError
 
-MAX_ID = 2**31 - 1
 EDITABLE_LINE_STATUSES = (LineStatus.DRAFT, LineStatus.REJECTED, LineStatus.WITHDRAWN)
 
 # Per-role allow-lists: a form post can only ever touch these keys (no mass assignment of
@@ -42,46 +49,6 @@ LINE_FIELDS = {
     Role.FINANCE.value: ("campaign_id", "channel", "planned", "note"),
     Role.MARKETER.value: ("campaign_id", "channel", "planned", "note"),
 }
-
-
-class BudgetError(RuleError):
-    """A budget rule refused the change (every problem found, each with its form field)."""
-
-
-class Problems(rules.Problems):
-    def __init__(self) -> None:
-        super().__init__(BudgetError)
-
-
-def allowed(data: Mapping[str, Any], table: Mapping[str, Sequence[str]], role: str) -> dict:
-    keys = table.get(role, ())
-    return {k: v for k, v in data.items() if k in keys}
-
-
-def parse_money(text: Any, currency: str, field: str, positive: bool = False) -> Money:
-    """`text` as money in `currency`; `positive`: zero is refused too (a request for
-    nothing would still hold its campaign × channel)."""
-    if text is None or not str(text).strip():
-        raise BudgetError("Enter an amount, e.g. 12000 or 12,000.50.", field)
-    try:
-        value = Money.of(text if text not in (None, "") else "", currency)
-    except MoneyError as exc:
-        raise BudgetError(str(exc).rstrip(".") + ".", field) from None
-    if value.is_negative():
-        raise BudgetError("Amounts cannot be negative.", field)
-    if positive and value.minor == 0:
-        raise BudgetError(f"Enter an amount above {value}.", field)
-    return value
-
-
-def _int_in(value: Any, low: int, high: int, field: str, what: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise BudgetError(f"{what} must be a whole number.", field) from None
-    if not low <= number <= high:
-        raise BudgetError(f"{what} must be between {low} and {high}.", field)
-    return number
 
 
 # --- budgets ----------------------------------------------------------------------------------
@@ -134,11 +101,11 @@ def _apply_budget(budget: Budget, clean: dict[str, Any]) -> None:
     if "total" in clean:
         problems.attempt(_set_total, budget, clean["total"])
     if "under_pct" in clean:
-        under = problems.attempt(_int_in, clean["under_pct"], 1, 100, "under_pct", "Under-pacing")
+        under = problems.attempt(int_in, clean["under_pct"], 1, 100, "under_pct", "Under-pacing")
         if under is not None:
             budget.under_pct = under
     if "over_pct" in clean:
-        over = problems.attempt(_int_in, clean["over_pct"], 100, 1000, "over_pct", "Over-pacing")
+        over = problems.attempt(int_in, clean["over_pct"], 100, 1000, "over_pct", "Over-pacing")
         if over is not None:
             budget.over_pct = over
     problems.raise_any()
@@ -209,17 +176,6 @@ def create_budget(owner: User, data: Mapping[str, Any], role: str) -> Budget:
 
 
 # --- allocation lines: guard rails ------------------------------------------------------------
-
-
-def find_campaign(value: Any) -> Campaign:
-    try:
-        campaign_id = int(str(value))
-    except (TypeError, ValueError):
-        raise BudgetError("Choose a campaign.", "campaign_id") from None
-    campaign = db.session.get(Campaign, campaign_id) if 0 < campaign_id <= MAX_ID else None
-    if campaign is None:
-        raise BudgetError("Choose a campaign from the list.", "campaign_id")
-    return campaign
 
 
 def check_line(
@@ -326,7 +282,7 @@ def line_input(
         planned = problems.attempt(parse_money, clean.get("planned"), currency, "planned", True)
     else:
         planned = line.planned
-    note = problems.attempt(_note, clean["note"]) if "note" in clean else (line and line.note)
+    note = problems.attempt(note_text, clean["note"]) if "note" in clean else (line and line.note)
     problems.raise_any()
     return campaign, channel, planned, note or ""
 
@@ -352,13 +308,6 @@ def create_line(user: User, budget: Budget, data: Mapping[str, Any], role: str) 
     with audit_comment(line.note or "Allocation requested"):
         db.session.flush()
     return line
-
-
-def _note(value: Any) -> str:
-    text = str(value or "").strip()
-    if len(text) > 2000 or "\x00" in text:
-        raise BudgetError("Keep the note under 2,000 printable characters.", "note")
-    return text
 
 
 def check_editable(line: AllocationLine) -> None:

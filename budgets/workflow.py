@@ -25,6 +25,14 @@ from budgets.models import (
     Reallocation,
     RequestStatus,
 )
+from budgets.refusals import (
+    check_open,
+    line_state,
+    not_maker,
+    not_own,
+    refuse_line,
+    still_pending,
+)
 from budgets.services import (
     BudgetError,
     Problems,
@@ -36,7 +44,7 @@ from budgets.services import (
 )
 from core.audit import audit_comment
 from core.extensions import db
-from core.locking import lock, lock_where, when
+from core.locking import lock, lock_where
 from core.models import Role, User
 from core.money import Money
 from core.types import utcnow
@@ -55,62 +63,6 @@ def _comment(text: str | None, required: bool, what: str = "comment") -> str:
     if len(clean) > MAX_COMMENT or "\x00" in clean:
         raise BudgetError(f"Keep the {what} under 2,000 printable characters.", "comment")
     return clean
-
-
-def _not_maker(user: User, line: AllocationLine) -> None:
-    """Maker-checker for a line: the decider is none of its makers."""
-    if user.id == line.requested_by_id:
-        raise BudgetError("You requested this line: someone else in finance must decide it.")
-    if user.id == line.amounts_edited_by_id:
-        raise BudgetError(
-            "You last changed this line's amount: someone else in finance must decide it."
-        )
-    if user.id == line.submitted_by_id:
-        raise BudgetError("You submitted this line: someone else in finance must decide it.")
-
-
-def _not_own(user: User, requested_by_id: int) -> None:
-    if user.id == requested_by_id:
-        raise BudgetError("You made this request: someone else in finance must decide it.")
-
-
-def _open(budget: Budget) -> None:
-    if budget.is_closed:
-        by = f" by {budget.closed_by.name}" if budget.closed_by else ""
-        raise BudgetError(
-            f"This budget's period was closed{by} {when(budget.closed_at)}: it is read-only."
-        )
-
-
-def _line_state(line: AllocationLine) -> str:
-    """What happened to a line last, for "this one …" refusals."""
-    status = line.status_enum
-    decider = line.decided_by.name if line.decided_by else "finance"
-    if status is LineStatus.APPROVED:
-        return f"was approved by {decider} {when(line.decided_at)}"
-    if status is LineStatus.REJECTED:
-        return f"was rejected by {decider} {when(line.decided_at)}"
-    if status is LineStatus.SUBMITTED:
-        who = line.submitted_by.name if line.submitted_by else line.requested_by.name
-        return f"was submitted by {who} {when(line.submitted_at)}"
-    if status is LineStatus.WITHDRAWN:
-        return f"was withdrawn {when(line.updated_at)}"
-    if status is LineStatus.LOCKED:
-        return "is locked: its period is closed"
-    return f"is a draft (changed {when(line.updated_at)})"
-
-
-def _refuse_line(line: AllocationLine, verb: str, allowed: str, done: LineStatus) -> None:
-    """Refuse `verb` on a line in the wrong state; "Already …" when it is what was asked.
-
-    The budget read with the locked line may predate a close that committed while this waited
-    for the lock (the close is why the line changed): read it again to say so."""
-    db.session.refresh(line.budget)
-    _open(line.budget)
-    state = _line_state(line)
-    if line.status_enum is done:
-        raise BudgetError(f"Already {state.split(' ', 1)[1]}.")
-    raise BudgetError(f"Only {allowed} lines can be {verb}: this one {state}.")
 
 
 # --- notifications ----------------------------------------------------------------------------
@@ -151,9 +103,9 @@ def _describe(line: AllocationLine) -> str:
 
 def submit_line(user: User, line: AllocationLine) -> None:
     lock_line(line)
-    _open(line.budget)
+    check_open(line.budget)
     if line.status_enum is not LineStatus.DRAFT:
-        _refuse_line(line, "submitted", "draft", LineStatus.SUBMITTED)
+        refuse_line(line, "submitted", "draft", LineStatus.SUBMITTED)
     check_line(line.budget, line.campaign, line.channel, line.planned, line.id)
     recipients = finance_ids(exclude=line.requested_by_id)
     with audit_comment("Submitted for approval"):
@@ -170,10 +122,10 @@ def submit_line(user: User, line: AllocationLine) -> None:
 def approve_line(user: User, line: AllocationLine, comment: str | None = None) -> None:
     text = _comment(comment, required=False)
     lock_line(line)
-    _open(line.budget)
+    check_open(line.budget)
     if line.status_enum is not LineStatus.SUBMITTED:
-        _refuse_line(line, "approved", "submitted", LineStatus.APPROVED)
-    _not_maker(user, line)
+        refuse_line(line, "approved", "submitted", LineStatus.APPROVED)
+    not_maker(user, line)
     check_line(line.budget, line.campaign, line.channel, line.planned, line.id)
     with audit_comment("Approved" + (f": {text}" if text else "")):
         _decide(user, line, LineStatus.APPROVED, text)
@@ -188,10 +140,10 @@ def approve_line(user: User, line: AllocationLine, comment: str | None = None) -
 def reject_line(user: User, line: AllocationLine, comment: str | None) -> None:
     text = _comment(comment, required=True, what="reason")
     lock_line(line)
-    _open(line.budget)
+    check_open(line.budget)
     if line.status_enum is not LineStatus.SUBMITTED:
-        _refuse_line(line, "rejected", "submitted", LineStatus.REJECTED)
-    _not_maker(user, line)
+        refuse_line(line, "rejected", "submitted", LineStatus.REJECTED)
+    not_maker(user, line)
     with audit_comment(f"Rejected: {text}"):
         _decide(user, line, LineStatus.REJECTED, text)
         notify(
@@ -209,9 +161,9 @@ def _decide(user: User, line: AllocationLine, status: LineStatus, text: str) -> 
 
 def withdraw_line(user: User, line: AllocationLine) -> None:
     lock_line(line)
-    _open(line.budget)
+    check_open(line.budget)
     if line.status_enum not in (LineStatus.DRAFT, LineStatus.SUBMITTED):
-        _refuse_line(line, "withdrawn", "draft or submitted", LineStatus.WITHDRAWN)
+        refuse_line(line, "withdrawn", "draft or submitted", LineStatus.WITHDRAWN)
     with audit_comment(f"Withdrawn by {user.name}"):
         line.status = LineStatus.WITHDRAWN.value
         db.session.flush()
@@ -238,7 +190,7 @@ def _check_move(
 ) -> None:
     """Every rule for moving `amount` from `source` to `target`; all refusals at once. Call it
     after locking the budget, both lines and both campaigns."""
-    _open(budget)
+    check_open(budget)
     if source.budget_id != budget.id or target.budget_id != budget.id:
         raise BudgetError("Both lines must belong to this budget.", "from_line_id")
     if source.id == target.id:
@@ -246,7 +198,7 @@ def _check_move(
     problems = Problems()
     for line, field in ((source, "from_line_id"), (target, "to_line_id")):
         if line.status_enum is not LineStatus.APPROVED:
-            problems.add(f"Line {line.id} {_line_state(line)}: only approved lines move.", field)
+            problems.add(f"Line {line.id} {line_state(line)}: only approved lines move.", field)
     if amount.currency != budget.currency:
         problems.add(f"The amount must be in {budget.currency}.", "amount")
     elif amount.minor <= 0:
@@ -350,21 +302,14 @@ def request_reallocation(
     return request
 
 
-def _pending(request: Reallocation) -> None:
-    """Refuse a decided request: "Already approved by … at …"."""
-    if request.status != RequestStatus.PENDING:
-        who = request.decided_by.name if request.decided_by else "finance"
-        raise BudgetError(f"Already {request.status} by {who} {when(request.decided_at)}.")
-
-
 def approve_reallocation(user: User, request: Reallocation, comment: str | None = None) -> None:
     """Maker-checker: a request's amount is never edited after it is made, so its requester is
     its only maker."""
     text = _comment(comment, required=False)
     budget, source, target = request.budget, request.from_line, request.to_line
     _lock_move(budget, source, target, request)
-    _pending(request)
-    _not_own(user, request.requested_by_id)
+    still_pending(request)
+    not_own(user, request.requested_by_id)
     _check_move(budget, source, target, request.amount, request.id)
     note = f"Reallocation {request.id} approved: {request.reason}" + (f" / {text}" if text else "")
     with audit_comment(note):
@@ -387,8 +332,8 @@ def approve_reallocation(user: User, request: Reallocation, comment: str | None 
 def reject_reallocation(user: User, request: Reallocation, comment: str | None) -> None:
     text = _comment(comment, required=True, what="reason")
     lock(request.budget, request)
-    _pending(request)
-    _not_own(user, request.requested_by_id)
+    still_pending(request)
+    not_own(user, request.requested_by_id)
     with audit_comment(f"Reallocation {request.id} rejected: {text}"):
         request.status = RequestStatus.REJECTED.value
         request.decided_by_id, request.decided_at = user.id, utcnow()
@@ -408,7 +353,7 @@ def reject_reallocation(user: User, request: Reallocation, comment: str | None) 
 def close_budget(user: User, budget: Budget, today: date) -> None:
     """Lock approved lines, refuse what is still pending, and lock the period's FX rates."""
     lock(budget)
-    _open(budget)
+    check_open(budget)
     if today <= budget.end_date:
         raise BudgetError(
             f"The period runs until {budget.end_date:%d %b %Y}: close it after that day."
