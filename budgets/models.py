@@ -105,6 +105,7 @@ class Budget(TimestampMixin, db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     lines: Mapped[list[AllocationLine]] = relationship(
         back_populates="budget", order_by="AllocationLine.id"
     )
@@ -138,6 +139,10 @@ class AllocationLine(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(12), default=LineStatus.DRAFT.value, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Maker-checker: whoever last set the amount, campaign, channel or phasing before approval,
+    # and whoever submitted it, may not decide it (nor may the requester).
+    amounts_edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -146,6 +151,7 @@ class AllocationLine(TimestampMixin, db.Model):
     budget: Mapped[Budget] = relationship(back_populates="lines")
     campaign: Mapped[Campaign] = relationship(lazy="joined")
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     phases: Mapped[list[AllocationPhase]] = relationship(
         back_populates="line", cascade="all, delete-orphan", order_by="AllocationPhase.month"

@@ -11,10 +11,18 @@ from typing import Any
 
 from budgets.models import AllocationLine, AllocationPhase, Budget, LineStatus
 from budgets.periods import month_end, months_between, overlap_days
-from budgets.services import BudgetError, create_line, parse_money
+from budgets.services import (
+    BudgetError,
+    Problems,
+    create_line,
+    find_campaign,
+    lock_line,
+    parse_money,
+)
 from budgets.split import SplitError, split, split_by_percentages
 from core.audit import audit_comment
 from core.extensions import db
+from core.locking import lock
 from core.models import User
 from core.money import Money
 
@@ -40,11 +48,24 @@ def default_phasing(line: AllocationLine) -> dict[date, Money]:
 
 
 def set_phasing(
-    line: AllocationLine, mode: str, values: Mapping[date, str], comment: str = ""
+    line: AllocationLine,
+    mode: str,
+    values: Mapping[date, str],
+    comment: str = "",
+    user: User | None = None,
 ) -> None:
-    """Phase a line by month: `mode` is amounts, percent or weights (split exactly)."""
+    """Phase a line by month: `mode` is amounts, percent or weights (split exactly).
+
+    `user` phasing a line that is not approved yet becomes its last amount editor (maker-
+    checker: they may not approve it)."""
+    lock_line(line)
     if line.budget.is_closed or line.status_enum is LineStatus.LOCKED:
         raise BudgetError("This line is locked: its period is closed.")
+    if line.status_enum is LineStatus.SUBMITTED:
+        raise BudgetError(
+            "This line was submitted for approval meanwhile: its phasing is fixed until "
+            "finance decides it."
+        )
     months = line_months(line)
     if set(values) - set(months):
         raise BudgetError("Phase only the months of the budget period.")
@@ -72,6 +93,8 @@ def set_phasing(
     else:
         raise BudgetError("Choose amounts, percentages or weights.", "mode")
     with audit_comment(comment or "Monthly phasing changed"):
+        if user is not None and line.status_enum is not LineStatus.APPROVED:
+            line.amounts_edited_by_id = user.id
         line.phases.clear()
         db.session.flush()  # the old months go before the new ones take their (line, month)
         if parts is not None:
@@ -117,6 +140,10 @@ def split_into_lines(
         )
     except SplitError as exc:
         raise BudgetError(str(exc).capitalize() + ".", "rows") from None
+    # Every campaign locked in one go (in id order) before the first line: locking them one by
+    # one in the rows' order could wait in a circle with a move between the same campaigns.
+    # A row naming no campaign is refused by create_line, beside its row.
+    lock(budget, *(Problems().attempt(find_campaign, row.campaign_id) for row in used))
     created = []
     for row, part in zip(used, parts, strict=True):
         if part == 0:

@@ -38,6 +38,7 @@ from budgets.views_fx import bp as fx_bp
 from budgets.views_lines import bp as lines_bp
 from core.extensions import db
 from core.permissions import OBJECT_RULES, can, get_for, require
+from core.rules import check_more, show_problems
 
 bp = Blueprint("budgets", __name__, url_prefix="/budgets")
 bp.register_blueprint(lines_bp)
@@ -66,11 +67,9 @@ def today():
 
 
 def show_error(form, exc: BudgetError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is None:
-        flash(str(exc), "error")
-        return
-    field.errors = [*field.errors, str(exc)]
+    """Every problem beside its field; one that belongs to no field as a message above."""
+    for message in show_problems(form, exc):
+        flash(message, "error")
 
 
 @bp.route("/")
@@ -103,11 +102,22 @@ def _budget_data(form: BudgetForm) -> dict:
     }
 
 
+def _valid(form: BudgetForm, currency: str) -> bool:
+    """The form's validators passed; when they did not, the service's own field checks are
+    shown too, so one post names every problem."""
+    if form.validate_on_submit():
+        return True
+    if form.is_submitted():
+        data = _budget_data(form)
+        check_more(form, lambda: services.check_budget_input(data, current_user.role, currency))
+    return False
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @require("budget.manage")
 def create():
     form = BudgetForm()
-    if form.validate_on_submit():
+    if _valid(form, form.currency.data or ""):
         try:
             budget = services.create_budget(current_user, _budget_data(form), current_user.role)
         except BudgetError as exc:
@@ -146,7 +156,7 @@ def edit(budget_id: int):
     if request.method == "GET":
         form.total.data = str(budget.total.amount)
         form.under_pct.data, form.over_pct.data = str(budget.under_pct), str(budget.over_pct)
-    if form.validate_on_submit():
+    if _valid(form, budget.currency):
         try:
             services.apply_budget(
                 budget, _budget_data(form), current_user.role, form.comment.data or "Budget edited"

@@ -19,6 +19,7 @@ from core.extensions import db
 from core.models import Role
 from core.money import Money
 from core.permissions import can, get_for, require
+from core.rules import check_more, show_problems
 
 bp = Blueprint("lines", __name__)
 BUDGET = "<int(max=2147483647):budget_id>"
@@ -32,11 +33,9 @@ def _back(budget_id: int):
 
 
 def _error(form, exc: BudgetError) -> None:
-    field = getattr(form, exc.field or "", None) if form is not None else None
-    if field is None:
-        flash(str(exc), "error")
-    else:
-        field.errors = [*field.errors, str(exc)]
+    """Every problem beside its field; one that belongs to no field as a message above."""
+    for message in show_problems(form, exc):
+        flash(message, "error")
 
 
 def campaign_choices(budget: Budget) -> dict[str, str]:
@@ -65,6 +64,25 @@ def _line_data(form: LineForm) -> dict:
     }
 
 
+def _valid(form: LineForm, budget: Budget, line: AllocationLine | None) -> bool:
+    """The form's validators passed; when they did not, the service's own input checks are
+    shown too (campaign, amount…), so one post names every problem."""
+    if form.validate_on_submit():
+        return True
+    if form.is_submitted():
+        check_more(
+            form,
+            lambda: services.line_input(
+                current_user,
+                services.allowed(_line_data(form), services.LINE_FIELDS, current_user.role),
+                current_user.role,
+                budget.currency,
+                line,
+            ),
+        )
+    return False
+
+
 @bp.route(f"/{BUDGET}/lines/new", methods=["GET", "POST"])
 @require("budget.request")
 def new_line(budget_id: int):
@@ -76,7 +94,7 @@ def new_line(budget_id: int):
     form.campaign_id.choices = campaign_choices(budget)
     if request.method == "GET" and request.args.get("campaign_id"):
         form.campaign_id.data = request.args["campaign_id"]
-    if form.validate_on_submit():
+    if _valid(form, budget, None):
         try:
             line = services.create_line(current_user, budget, _line_data(form), current_user.role)
             if request.form.get("action") == "submit":
@@ -106,7 +124,7 @@ def edit_line(line_id: int):
     if request.method == "GET":
         form.campaign_id.data = str(line.campaign_id)
         form.planned.data = str(line.planned.amount)
-    if form.validate_on_submit():
+    if _valid(form, budget, line):
         try:
             services.update_line(
                 current_user, line, _line_data(form), current_user.role, form.comment.data or ""
@@ -202,10 +220,12 @@ def phasing(line_id: int):
             flash("This line's phasing cannot be changed now.", "error")
         else:
             try:
-                phasing_rules.set_phasing(line, mode, values, request.form.get("comment") or "")
+                phasing_rules.set_phasing(
+                    line, mode, values, request.form.get("comment") or "", current_user
+                )
             except BudgetError as exc:
                 db.session.rollback()
-                error = str(exc)  # shown above the months it is about
+                error = exc  # each problem shown above the months it is about
             else:
                 db.session.commit()
                 flash("Monthly phasing saved.", "success")
@@ -288,7 +308,15 @@ def new_reallocation(budget_id: int):
         return _back(budget.id)
     form = ReallocationForm()
     form.from_line_id.choices = form.to_line_id.choices = _line_choices(budget)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid:  # show the amount's problems beside the reason's
+        check_more(
+            form,
+            lambda: workflow.check_reallocation_input(
+                budget, form.amount.data or "", form.reason.data or ""
+            ),
+        )
+    if valid:
         try:
             source = get_for(AllocationLine, _id(form.from_line_id.data), "budget.request")
             target = get_for(AllocationLine, _id(form.to_line_id.data), "budget.request")

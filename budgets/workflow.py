@@ -1,8 +1,12 @@
 """Approvals: draft → submitted → approved | rejected (→ locked when the period closes),
 reallocation requests between approved lines, closing a period, in-app notifications.
 
-Nobody decides their own request. Every money change is flushed inside `audit_comment`, so the
-audit log holds who, when, before → after and why. Nothing here commits.
+Maker-checker: nobody decides a request they made, last changed the amounts of, or submitted.
+Every change locks and re-reads its rows first (core/locking.py) and checks the state after
+the lock, so of two people acting at the same instant the second is told what the first did
+("Already approved by … at …") and changes nothing, writes no audit row, sends no notice.
+Every money change is flushed inside `audit_comment`, so the audit log holds who, when,
+before → after and why. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -21,16 +25,26 @@ from budgets.models import (
     Reallocation,
     RequestStatus,
 )
+from budgets.refusals import (
+    check_open,
+    line_state,
+    not_maker,
+    not_own,
+    refuse_line,
+    still_pending,
+)
 from budgets.services import (
     BudgetError,
+    Problems,
     campaign_holding_total,
     check_line,
-    lock_rows,
+    lock_line,
     parse_money,
     rescale_phases,
 )
 from core.audit import audit_comment
 from core.extensions import db
+from core.locking import lock, lock_where
 from core.models import Role, User
 from core.money import Money
 from core.types import utcnow
@@ -49,16 +63,6 @@ def _comment(text: str | None, required: bool, what: str = "comment") -> str:
     if len(clean) > MAX_COMMENT or "\x00" in clean:
         raise BudgetError(f"Keep the {what} under 2,000 printable characters.", "comment")
     return clean
-
-
-def _not_own(user: User, requested_by_id: int) -> None:
-    if user.id == requested_by_id:
-        raise BudgetError("You made this request: someone else in finance must decide it.")
-
-
-def _open(budget: Budget) -> None:
-    if budget.is_closed:
-        raise BudgetError("This budget's period is closed: it is read-only.")
 
 
 # --- notifications ----------------------------------------------------------------------------
@@ -98,15 +102,15 @@ def _describe(line: AllocationLine) -> str:
 
 
 def submit_line(user: User, line: AllocationLine) -> None:
-    _open(line.budget)
+    lock_line(line)
+    check_open(line.budget)
     if line.status_enum is not LineStatus.DRAFT:
-        raise BudgetError(f"Only draft lines can be submitted; this one is {line.status}.")
-    lock_rows(line.budget, line.campaign)
+        refuse_line(line, "submitted", "draft", LineStatus.SUBMITTED)
     check_line(line.budget, line.campaign, line.channel, line.planned, line.id)
     recipients = finance_ids(exclude=line.requested_by_id)
     with audit_comment("Submitted for approval"):
         line.status = LineStatus.SUBMITTED.value
-        line.submitted_at = utcnow()
+        line.submitted_at, line.submitted_by_id = utcnow(), user.id
         notify(
             recipients,
             f"{line.requested_by.name} asks for {_describe(line)} in “{line.budget.name}”.",
@@ -116,12 +120,12 @@ def submit_line(user: User, line: AllocationLine) -> None:
 
 
 def approve_line(user: User, line: AllocationLine, comment: str | None = None) -> None:
-    _open(line.budget)
-    _not_own(user, line.requested_by_id)
-    if line.status_enum is not LineStatus.SUBMITTED:
-        raise BudgetError(f"Only submitted lines can be approved; this one is {line.status}.")
     text = _comment(comment, required=False)
-    lock_rows(line.budget, line.campaign)
+    lock_line(line)
+    check_open(line.budget)
+    if line.status_enum is not LineStatus.SUBMITTED:
+        refuse_line(line, "approved", "submitted", LineStatus.APPROVED)
+    not_maker(user, line)
     check_line(line.budget, line.campaign, line.channel, line.planned, line.id)
     with audit_comment("Approved" + (f": {text}" if text else "")):
         _decide(user, line, LineStatus.APPROVED, text)
@@ -134,11 +138,12 @@ def approve_line(user: User, line: AllocationLine, comment: str | None = None) -
 
 
 def reject_line(user: User, line: AllocationLine, comment: str | None) -> None:
-    _open(line.budget)
-    _not_own(user, line.requested_by_id)
-    if line.status_enum is not LineStatus.SUBMITTED:
-        raise BudgetError(f"Only submitted lines can be rejected; this one is {line.status}.")
     text = _comment(comment, required=True, what="reason")
+    lock_line(line)
+    check_open(line.budget)
+    if line.status_enum is not LineStatus.SUBMITTED:
+        refuse_line(line, "rejected", "submitted", LineStatus.REJECTED)
+    not_maker(user, line)
     with audit_comment(f"Rejected: {text}"):
         _decide(user, line, LineStatus.REJECTED, text)
         notify(
@@ -155,9 +160,10 @@ def _decide(user: User, line: AllocationLine, status: LineStatus, text: str) -> 
 
 
 def withdraw_line(user: User, line: AllocationLine) -> None:
-    _open(line.budget)
+    lock_line(line)
+    check_open(line.budget)
     if line.status_enum not in (LineStatus.DRAFT, LineStatus.SUBMITTED):
-        raise BudgetError(f"Only draft or submitted lines can be withdrawn; this is {line.status}.")
+        refuse_line(line, "withdrawn", "draft or submitted", LineStatus.WITHDRAWN)
     with audit_comment(f"Withdrawn by {user.name}"):
         line.status = LineStatus.WITHDRAWN.value
         db.session.flush()
@@ -182,21 +188,25 @@ def _check_move(
     amount: Money,
     request_id: int | None = None,
 ) -> None:
-    _open(budget)
+    """Every rule for moving `amount` from `source` to `target`; all refusals at once. Call it
+    after locking the budget, both lines and both campaigns."""
+    check_open(budget)
     if source.budget_id != budget.id or target.budget_id != budget.id:
         raise BudgetError("Both lines must belong to this budget.", "from_line_id")
     if source.id == target.id:
         raise BudgetError("Choose two different lines.", "to_line_id")
+    problems = Problems()
     for line, field in ((source, "from_line_id"), (target, "to_line_id")):
         if line.status_enum is not LineStatus.APPROVED:
-            raise BudgetError(f"Line {line.id} is {line.status}: only approved lines move.", field)
+            problems.add(f"Line {line.id} {line_state(line)}: only approved lines move.", field)
     if amount.currency != budget.currency:
-        raise BudgetError(f"The amount must be in {budget.currency}.", "amount")
-    if amount.minor <= 0:
-        raise BudgetError("Move more than zero.", "amount")
+        problems.add(f"The amount must be in {budget.currency}.", "amount")
+    elif amount.minor <= 0:
+        problems.add("Move more than zero.", "amount")
+    problems.raise_any()
     available = source.planned_minor - pending_out(source.id, exclude=request_id)
     if amount.minor > available:
-        raise BudgetError(
+        problems.add(
             f"Line {source.id} has {Money(max(available, 0), budget.currency)} free to move "
             "(after other pending requests).",
             "amount",
@@ -205,11 +215,56 @@ def _check_move(
         campaign = target.campaign
         held = campaign_holding_total(campaign.id)
         if held + amount.minor > campaign.planned_budget_minor:
-            raise BudgetError(
+            problems.add(
                 f"“{campaign.name}” would get {Money(held + amount.minor, budget.currency)} in "
                 f"all, above its planned budget {campaign.planned_budget}.",
                 "amount",
             )
+    problems.attempt(_check_contracted, source, target, amount)
+    problems.raise_any()
+
+
+def _check_contracted(source: AllocationLine, target: AllocationLine, amount: Money) -> None:
+    """Money leaving a campaign's influencer allocation may not take it below the fees already
+    contracted with influencers (contracting locks the campaign row too)."""
+    from budgets.api import influencer_allocation
+    from influencers.api import contracted_fees
+
+    if source.channel != "influencers":
+        return
+    if target.campaign_id == source.campaign_id and target.channel == "influencers":
+        return
+    campaign = source.campaign
+    contracted = contracted_fees(campaign.id, amount.currency)
+    if contracted is None:
+        raise BudgetError(
+            f"No exchange rate to compare the influencer fees contracted on “{campaign.name}” "
+            f"with {amount.currency}; add one before moving influencer money.",
+            "amount",
+        )
+    if not contracted.minor:
+        return
+    allocation = influencer_allocation(campaign.id, amount.currency)
+    left = (allocation or Money.zero(amount.currency)) - amount
+    if left < contracted:
+        raise BudgetError(
+            f"“{campaign.name}” has {contracted} contracted with influencers: moving {amount} "
+            f"would leave its influencer allocation at {left}, below that.",
+            "amount",
+        )
+
+
+def _lock_move(budget: Budget, source: AllocationLine, target: AllocationLine, *more) -> None:
+    lock(budget, source.campaign, target.campaign, source, target, *more)
+
+
+def check_reallocation_input(budget: Budget, amount_text: str, reason: str) -> Money:
+    """The amount and the reason of a move, each checked; every refusal at once."""
+    problems = Problems()
+    amount = problems.attempt(parse_money, amount_text, budget.currency, "amount")
+    problems.attempt(_comment, reason, True, "reason")
+    problems.raise_any()
+    return amount
 
 
 def request_reallocation(
@@ -220,9 +275,9 @@ def request_reallocation(
     amount_text: str,
     reason: str,
 ) -> Reallocation:
-    amount = parse_money(amount_text, budget.currency, "amount")
+    amount = check_reallocation_input(budget, amount_text, reason)
     text = _comment(reason, required=True, what="reason")
-    lock_rows(budget)
+    _lock_move(budget, source, target)
     _check_move(budget, source, target, amount)
     recipients = finance_ids(exclude=user.id)
     with audit_comment(f"Reallocation requested: {text}"):
@@ -248,12 +303,13 @@ def request_reallocation(
 
 
 def approve_reallocation(user: User, request: Reallocation, comment: str | None = None) -> None:
-    _not_own(user, request.requested_by_id)
-    if request.status != RequestStatus.PENDING:
-        raise BudgetError(f"This request is already {request.status}.")
+    """Maker-checker: a request's amount is never edited after it is made, so its requester is
+    its only maker."""
     text = _comment(comment, required=False)
     budget, source, target = request.budget, request.from_line, request.to_line
-    lock_rows(budget, source.campaign, target.campaign)
+    _lock_move(budget, source, target, request)
+    still_pending(request)
+    not_own(user, request.requested_by_id)
     _check_move(budget, source, target, request.amount, request.id)
     note = f"Reallocation {request.id} approved: {request.reason}" + (f" / {text}" if text else "")
     with audit_comment(note):
@@ -274,10 +330,10 @@ def approve_reallocation(user: User, request: Reallocation, comment: str | None 
 
 
 def reject_reallocation(user: User, request: Reallocation, comment: str | None) -> None:
-    _not_own(user, request.requested_by_id)
-    if request.status != RequestStatus.PENDING:
-        raise BudgetError(f"This request is already {request.status}.")
     text = _comment(comment, required=True, what="reason")
+    lock(request.budget, request)
+    still_pending(request)
+    not_own(user, request.requested_by_id)
     with audit_comment(f"Reallocation {request.id} rejected: {text}"):
         request.status = RequestStatus.REJECTED.value
         request.decided_by_id, request.decided_at = user.id, utcnow()
@@ -296,25 +352,28 @@ def reject_reallocation(user: User, request: Reallocation, comment: str | None) 
 
 def close_budget(user: User, budget: Budget, today: date) -> None:
     """Lock approved lines, refuse what is still pending, and lock the period's FX rates."""
-    _open(budget)
+    lock(budget)
+    check_open(budget)
     if today <= budget.end_date:
         raise BudgetError(
             f"The period runs until {budget.end_date:%d %b %Y}: close it after that day."
         )
-    lock_rows(budget)
+    lines = lock_where(AllocationLine, AllocationLine.budget_id == budget.id)
+    pending = lock_where(
+        Reallocation,
+        Reallocation.budget_id == budget.id,
+        Reallocation.status == RequestStatus.PENDING.value,
+    )
     now = utcnow()
     with audit_comment("Period closed"):
-        for line in budget.lines:
+        for line in lines:
             if line.status_enum is LineStatus.APPROVED:
                 line.status = LineStatus.LOCKED.value
             elif line.status_enum is LineStatus.SUBMITTED:
                 _decide(user, line, LineStatus.REJECTED, "Period closed before a decision")
             elif line.status_enum is LineStatus.DRAFT:
                 line.status = LineStatus.WITHDRAWN.value
-        pending = select(Reallocation).where(
-            Reallocation.budget_id == budget.id, Reallocation.status == RequestStatus.PENDING
-        )
-        for request in db.session.scalars(pending):
+        for request in pending:
             request.status = RequestStatus.REJECTED.value
             request.decided_by_id, request.decided_at = user.id, now
             request.decision_comment = "Period closed before a decision"

@@ -10,11 +10,14 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
+from campaigns.budget_rails import budget_problems
 from campaigns.metrics import METRICS, Kind
 from campaigns.models import Campaign, CampaignStatus, Channel, Direction, Goal, Objective
 from core.extensions import db
+from core.locking import lock
 from core.models import User
 from core.money import Money, MoneyError, exponent
+from core.rules import Problem, RuleError
 from core.types import utcnow
 
 S = CampaignStatus
@@ -37,12 +40,8 @@ ACTION_LABELS = {
 }
 
 
-class CampaignError(ValueError):
-    """A rule refused the change; `field` says where to show it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class CampaignError(RuleError):
+    """A rule refused the change; `field` says where to show it, `problems` lists them all."""
 
 
 def allowed_transitions(campaign: Campaign) -> tuple[CampaignStatus, ...]:
@@ -152,13 +151,19 @@ def campaign_errors(data: dict[str, Any], campaign: Campaign | None) -> dict[str
 
 
 def apply_campaign(campaign: Campaign, data: dict[str, Any], role: str) -> None:
-    """Copy allowed fields only (no mass assignment); raise CampaignError on a rule."""
+    """Copy allowed fields only (no mass assignment); raise CampaignError with every problem.
+
+    An existing campaign is locked and re-read first: budget lines are approved against its
+    planned budget, currency and flight under the same lock."""
     allowed = EDITABLE_BY_ROLE.get(role, ())
     clean = {k: v for k, v in data.items() if k in allowed}
-    errors = campaign_errors(clean, campaign if campaign.id else None)
-    if errors:
-        field, message = next(iter(errors.items()))
-        raise CampaignError(message, field)
+    if campaign.id is not None:
+        lock(campaign)
+    existing = campaign if campaign.id is not None else None
+    problems: list[Problem] = list(campaign_errors(clean, existing).items())
+    if existing is not None:
+        problems += budget_problems(existing, clean)
+    CampaignError.raise_all(problems)
     for key, value in clean.items():
         setattr(campaign, key, value)
 
@@ -286,9 +291,7 @@ def goal_errors(campaign: Campaign, g: GoalInput) -> tuple[dict[str, str], dict[
 
 def save_goal(campaign: Campaign, g: GoalInput, goal: Goal | None = None) -> Goal:
     errors, clean = goal_errors(campaign, g)
-    if errors:
-        field, message = next(iter(errors.items()))
-        raise CampaignError(message, field)
+    CampaignError.raise_all(errors)
     if goal is None:
         goal = Goal(campaign=campaign)
         db.session.add(goal)

@@ -19,6 +19,7 @@ from core.extensions import db
 from core.models import Role, User
 from core.params import id_arg, page_arg
 from core.permissions import can, get_for, require
+from core.rules import show_problems
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 # Ids beyond a 32-bit INTEGER cannot exist: such URLs 404 instead of overflowing the driver.
@@ -84,8 +85,8 @@ def _form_data(form: CampaignForm) -> dict:
 
 
 def _show_error(form, exc: CampaignError) -> None:
-    field = getattr(form, exc.field or "", None) or form.name
-    field.errors = [*field.errors, str(exc)]
+    db.session.rollback()  # nothing half-applied stays, and the campaign's lock is let go
+    show_problems(form, exc, "name")
 
 
 @bp.route("/new", methods=["GET", "POST"])

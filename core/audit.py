@@ -169,6 +169,11 @@ def history_for(obj: Any, limit: int = 200) -> list[AuditEntry]:
     return list(db.session.scalars(stmt))
 
 
+def last_change(obj: Any, key: str) -> AuditEntry | None:
+    """The latest audit entry that changed `key` of `obj` (who set a status, and when)."""
+    return next((e for e in history_for(obj, limit=50) if key in e.changes), None)
+
+
 def _entry_currency(entry: AuditEntry) -> str | None:
     """The currency an entry's minor-unit amounts are in: recorded with them, else the
     object's own (an update of a fee does not repeat the unchanged currency)."""

@@ -10,6 +10,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from core.money import Money
+
 
 @dataclass(frozen=True)
 class InfluencerCost:
@@ -65,6 +67,18 @@ def influencer_costs(campaign_ids: Iterable[int] | None = None) -> list[Influenc
             # Milestones cover the fee exactly once contracted; anything left is committed.
             add(p.fee_minor - sum(m.amount_minor for m in p.milestones), "committed", start)
     return rows
+
+
+def contracted_fees(campaign_id: int, currency: str) -> Money | None:
+    """Fees contracted with influencers on a campaign (contracted, active, completed), in
+    `currency` at each contract day's rate; None when a rate is missing."""
+    from influencers.partnerships import committed_in
+    from influencers.services import InfluencerError
+
+    try:
+        return committed_in(campaign_id, currency)
+    except InfluencerError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -389,6 +389,7 @@ class PaymentMilestone(TimestampMixin, db.Model):
 
     partnership: Mapped[Partnership] = relationship(back_populates="milestones")
     deliverable: Mapped[Deliverable | None] = relationship()
+    paid_by: Mapped[User | None] = relationship()
 
     amount = money_property("amount_minor")
 

@@ -14,6 +14,7 @@ from core.audit import history_for
 from core.extensions import db
 from core.params import id_arg
 from core.permissions import can, get_for, require
+from core.rules import show_problems
 from influencers import reporting, workflow
 from influencers.forms import DeliverableForm, MetricsForm, StepForm, TrackingForm, UploadForm
 from influencers.models import METRIC_FIELDS, Deliverable, Partnership
@@ -34,8 +35,7 @@ def route(rule: str, **options: Any):
 
 
 def _show(form, exc: InfluencerError, default: str) -> None:
-    field = getattr(form, exc.field or "", None) or getattr(form, default)
-    field.errors = [*field.errors, str(exc)]
+    show_problems(form, exc, default)
 
 
 def _deliverable_page(form: DeliverableForm, p: Partnership, d: Deliverable | None):
@@ -167,8 +167,7 @@ def deliverable_metrics(deliverable_id: int):
         workflow.save_metrics(d, values)
     except InfluencerError as exc:
         db.session.rollback()
-        field = form._fields.get(exc.field or "", form.impressions)
-        field.errors = [*field.errors, str(exc)]
+        show_problems(form, exc, "impressions")
         return _detail_page(d, metrics_form=form)
     db.session.commit()
     flash("Metrics saved.", "success")
@@ -190,8 +189,7 @@ def deliverable_tracking(deliverable_id: int):
         workflow.save_tracking(d, values)
     except InfluencerError as exc:
         db.session.rollback()
-        field = form._fields.get(exc.field or "", form.landing_url)
-        field.errors = [*field.errors, str(exc)]
+        show_problems(form, exc, "landing_url")
         return _detail_page(d, tracking_form=form)
     db.session.commit()
     flash("Tracking link saved.", "success")

@@ -18,6 +18,7 @@ from core.models import Role, User
 from core.money import Money, MoneyError
 from core.params import id_arg, page_arg
 from core.permissions import can, get_for, require
+from core.rules import show_problems
 from influencers import partnerships as deals
 from influencers import workflow
 from influencers.forms import MilestoneForm, PartnershipForm, PayForm, PromoCodeForm
@@ -149,8 +150,7 @@ def _terms(form: PartnershipForm) -> dict[str, Any]:
 
 
 def _show(form, exc: InfluencerError, default: str = "fee") -> None:
-    field = getattr(form, exc.field or "", None) or getattr(form, default)
-    field.errors = [*field.errors, str(exc)]
+    show_problems(form, exc, default)
 
 
 @route("/partnerships/new", methods=["GET", "POST"])
@@ -252,6 +252,9 @@ def partnership_page(
 def partnership_edit(partnership_id: int):
     p = get_for(Partnership, partnership_id, "partnership.edit")
     form = PartnershipForm(obj=p)
+    # The payment plan is chosen once, at creation (milestones are edited on the partnership
+    # page): the terms page has no such field, so it must not be validated.
+    del form.plan
     form.owner_id.choices = _owner_choices()
     if request.method == "GET":
         form.fee.data = str(p.fee.amount)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from campaigns.services import parse_number
 from core.extensions import db
 from core.permissions import get_for, require
+from core.rules import show_problems
 from influencers import partnerships as deals
 from influencers import payments
 from influencers.forms import MilestoneForm, PayForm, PromoCodeForm
@@ -42,11 +43,12 @@ def _back(p: Partnership):
 
 def _refuse(form, field_name: str, message: str) -> None:
     """Put `message` beside the form's field `field_name` (a form-wide one: `form_errors`)."""
-    field = form._fields.get(FIELD_NAMES.get(field_name, field_name))
-    if field is None or field_name == "csrf_token":
-        form.form_errors.append(message)
-    else:
-        field.errors = [*field.errors, message]
+    _refuse_all(form, InfluencerError(message, field_name))
+
+
+def _refuse_all(form, exc: InfluencerError) -> None:
+    """Every problem beside its field (a form-wide one: `form_errors`)."""
+    form.form_errors.extend(show_problems(form, exc, names=FIELD_NAMES))
 
 
 def _save(form, action: Callable[[], Any], success: str) -> bool:
@@ -55,7 +57,7 @@ def _save(form, action: Callable[[], Any], success: str) -> bool:
         action()
     except InfluencerError as exc:
         db.session.rollback()
-        _refuse(form, exc.field or "", str(exc))
+        _refuse_all(form, exc)
         return False
     db.session.commit()
     flash(success, "success")

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from campaigns.models import Campaign, CampaignStatus
+from core.audit import last_change
 from core.extensions import db
+from core.locking import lock, when
 from core.models import Role, User
 from core.money import Money
 from core.types import utcnow
@@ -22,7 +24,7 @@ from influencers.models import (
     Partnership,
     PartnershipStatus,
 )
-from influencers.services import MAX_ID, InfluencerError, first_error, slug
+from influencers.services import MAX_ID, InfluencerError, raise_errors, slug
 
 OWNER_ROLES = (Role.COORDINATOR.value, Role.ADMIN.value)
 
@@ -100,7 +102,10 @@ def apply_terms(p: Partnership, data: dict[str, Any], role: str) -> None:
 
     allowed = EDITABLE_BY_ROLE.get(role, ())
     clean = {k: v for k, v in data.items() if k in allowed}
-    first_error(terms_errors(p, clean))
+    if p.id is not None:
+        # Re-read: the fee may have been contracted (and so frozen) since the form was opened.
+        lock(p)
+    raise_errors(terms_errors(p, clean))
     for key, value in clean.items():
         setattr(p, key, value)
     resplit_milestones(p)
@@ -147,12 +152,21 @@ def allowed_transitions(p: Partnership) -> tuple[PartnershipStatus, ...]:
 
 
 def transition(p: Partnership, to: str) -> None:
-    from influencers.payments import check_plan_complete, refresh_milestones
+    """Move `p` to status `to`. Locks the campaign first: contracting is checked against the
+    campaign's other commitments and its influencer allocation, which a budget reallocation
+    changes under the same lock."""
+    from influencers.payments import check_plan_complete, lock_plan, refresh_milestones
 
     try:
         target = PartnershipStatus(to)
     except ValueError:
         raise InfluencerError(f"{to!r} is not a partnership status.", "status") from None
+    lock(p.campaign)
+    lock_plan(p)
+    if p.status == target.value:
+        entry = last_change(p, "status")
+        by = f" by {entry.actor.name if entry.actor else entry.actor_label}" if entry else ""
+        raise InfluencerError(f"Already {target.value}{by} {when(p.status_changed_at)}.", "status")
     if target not in TRANSITIONS[p.status_enum]:
         allowed = ", ".join(s.value for s in TRANSITIONS[p.status_enum]) or "none"
         raise InfluencerError(
@@ -170,13 +184,15 @@ def transition(p: Partnership, to: str) -> None:
 
 
 def check_commitment(p: Partnership) -> None:
-    """The guard rail: contracted fees on a campaign stay within its influencer allocation."""
+    """The guard rail: contracted fees on a campaign stay within its influencer allocation.
+
+    Call it with the campaign and the partnership locked (`transition` does): a budget
+    reallocation out of the allocation locks the campaign too, so the two never pass at once.
+    """
     from budgets import api as budgets_api
 
     if p.fee_minor == 0:
         return  # a gifted collaboration commits no money
-    # Serialise contracting on one campaign (PostgreSQL row lock; SQLite locks the file).
-    db.session.execute(select(Campaign.id).where(Campaign.id == p.campaign_id).with_for_update())
     allocation = budgets_api.influencer_allocation(p.campaign_id, p.currency)
     campaign = p.campaign.name
     if allocation is None:
@@ -185,35 +201,7 @@ def check_commitment(p: Partnership) -> None:
             "can be contracted.",
             "status",
         )
-    if allocation.currency != p.currency:
-        allocation = budgets_api.convert(allocation, p.currency, date.today())
-        if allocation is None:
-            raise InfluencerError(
-                f"No exchange rate to compare a {p.currency} fee with the allocation; ask "
-                "finance to add one.",
-                "status",
-            )
-    committed = Money.zero(p.currency)
-    others = db.session.scalars(
-        select(Partnership).where(
-            Partnership.campaign_id == p.campaign_id,
-            Partnership.status.in_(COMMITTED_STATUSES),
-            Partnership.id != p.id,
-        )
-    )
-    for other in others:
-        fee = other.fee
-        if fee.currency != p.currency:
-            day = other.contracted_at.date() if other.contracted_at else date.today()
-            converted = budgets_api.convert(fee, p.currency, day)
-            if converted is None:
-                raise InfluencerError(
-                    f"No {fee.currency}→{p.currency} exchange rate to count the fee of "
-                    f"{other.influencer.name}; ask finance to add one.",
-                    "status",
-                )
-            fee = converted
-        committed = committed + fee
+    committed = committed_in(p.campaign_id, p.currency, exclude_id=p.id)
     total = committed + p.fee
     if allocation < total:
         left = allocation - committed
@@ -224,6 +212,33 @@ def check_commitment(p: Partnership) -> None:
             "Ask finance to raise the allocation, or lower the fee.",
             "status",
         )
+
+
+def committed_in(campaign_id: int, currency: str, exclude_id: int | None = None) -> Money:
+    """Contracted fees of a campaign in `currency`, each converted at its contract day's rate;
+    InfluencerError when a rate is missing (a partial sum would understate them)."""
+    from budgets import api as budgets_api
+
+    committed = Money.zero(currency)
+    stmt = select(Partnership).where(
+        Partnership.campaign_id == campaign_id, Partnership.status.in_(COMMITTED_STATUSES)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Partnership.id != exclude_id)
+    for other in db.session.scalars(stmt):
+        fee = other.fee
+        if fee.currency != currency:
+            day = other.contracted_at.date() if other.contracted_at else date.today()
+            converted = budgets_api.convert(fee, currency, day)
+            if converted is None:
+                raise InfluencerError(
+                    f"No {fee.currency}→{currency} exchange rate to count the fee of "
+                    f"{other.influencer.name}; ask finance to add one.",
+                    "status",
+                )
+            fee = converted
+        committed = committed + fee
+    return committed
 
 
 def committed_total(campaign_id: int) -> list[Money]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 from core.extensions import db
+from core.locking import lock, lock_where
 from core.models import User
+from core.rules import Problems
 from influencers.models import (
     COMMITTED_STATUSES,
     DeliverableStatus,
@@ -65,6 +67,8 @@ def _editable_plan(p: Partnership) -> None:
 def add_milestone(
     p: Partnership, label: str, share_bp: int, condition: str, deliverable_id: int | None
 ) -> PaymentMilestone:
+    if p.id is not None:
+        lock_plan(p)
     _editable_plan(p)
     label = (label or "").strip()
     if not label:
@@ -97,6 +101,8 @@ def add_milestone(
 
 def remove_milestone(m: PaymentMilestone) -> None:
     p = m.partnership
+    if m not in lock_plan(p):
+        raise InfluencerError("This milestone was removed meanwhile.", "milestones")
     _editable_plan(p)
     p.milestones.remove(m)
     resplit_milestones(p)
@@ -142,10 +148,24 @@ def refresh_milestones(p: Partnership) -> None:
             m.status = (MilestoneStatus.PAYABLE if met else MilestoneStatus.PENDING).value
 
 
+def lock_plan(p: Partnership) -> list[PaymentMilestone]:
+    """Lock the partnership and every milestone of it, re-read (a payment or a plan edit
+    writes them all: `refresh_milestones`, `resplit_milestones`)."""
+    lock(p)
+    return lock_where(PaymentMilestone, PaymentMilestone.partnership_id == p.id)
+
+
 def pay(m: PaymentMilestone, paid_on: date | None, reference: str, user: User) -> None:
-    refresh_milestones(m.partnership)
+    """Mark a payable milestone paid. Of two people paying it at once, the second is told who
+    paid it, when and with which reference, and changes nothing."""
+    lock_plan(m.partnership)
     if m.status == MilestoneStatus.PAID.value:
-        raise InfluencerError("This milestone is already paid.", "paid_on")
+        by = f" by {m.paid_by.name}" if m.paid_by else ""
+        raise InfluencerError(
+            f"Already marked paid{by} on {m.paid_on:%d %b %Y} (reference {m.reference}).",
+            "paid_on",
+        )
+    refresh_milestones(m.partnership)
     if m.status != MilestoneStatus.PAYABLE.value:
         if m.condition == MC.DELIVERABLE.value and m.deliverable is not None:
             why = f"it is paid once “{m.deliverable}” is verified"
@@ -154,11 +174,13 @@ def pay(m: PaymentMilestone, paid_on: date | None, reference: str, user: User) -
         else:
             why = "the partnership is not contracted"
         raise InfluencerError(f"“{m.label}” cannot be paid yet: {why}.", "paid_on")
+    problems = Problems(InfluencerError)
     if paid_on is None or paid_on > date.today():
-        raise InfluencerError("Enter the payment date (today or earlier).", "paid_on")
+        problems.add("Enter the payment date (today or earlier).", "paid_on")
     reference = (reference or "").strip()
     if not reference:
-        raise InfluencerError("Enter the payment reference (invoice or transfer id).", "reference")
+        problems.add("Enter the payment reference (invoice or transfer id).", "reference")
+    problems.raise_any()
     m.status, m.paid_on, m.reference, m.paid_by_id = (
         MilestoneStatus.PAID.value,
         paid_on,

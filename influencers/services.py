@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 
 from core.extensions import db
 from core.money import Money, MoneyError
+from core.rules import RuleError
 from influencers.csvread import CellError, normalise_handle
 from influencers.models import (
     Influencer,
@@ -26,18 +27,13 @@ from influencers.models import (
 MAX_ID = 2**31 - 1
 
 
-class InfluencerError(ValueError):
-    """A rule refused the change; `field` says where to show it."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class InfluencerError(RuleError):
+    """A rule refused the change; `field` says where to show it, `problems` lists them all."""
 
 
-def first_error(errors: dict[str, str]) -> None:
-    if errors:
-        field, message = next(iter(errors.items()))
-        raise InfluencerError(message, field)
+def raise_errors(errors: dict[str, str]) -> None:
+    """Refuse with every problem found (one per field), not only the first."""
+    InfluencerError.raise_all(errors)
 
 
 # --- roster ---------------------------------------------------------------------------------
@@ -113,7 +109,7 @@ def profile_errors(data: ProfileInput, influencer: Influencer | None) -> dict[st
 
 def apply_profile(influencer: Influencer, data: ProfileInput) -> None:
     """Copy a validated profile (handles and rate card included) onto `influencer`."""
-    first_error(profile_errors(data, influencer if influencer.id else None))
+    raise_errors(profile_errors(data, influencer if influencer.id else None))
     influencer.name = data.name.strip()
     influencer.status = data.status
     influencer.country = data.country

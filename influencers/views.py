@@ -16,6 +16,7 @@ from core.extensions import db
 from core.models import Role
 from core.params import page_arg
 from core.permissions import OBJECT_RULES, can, get_for, require
+from core.rules import show_problems
 from core.types import utcnow
 from influencers import pages_deliverables, pages_partnerships, pages_payments, services
 from influencers.csvread import CsvProblem, read_table
@@ -274,5 +275,4 @@ def import_preview(upload_id: int):
 
 
 def show_error(form, exc: InfluencerError, default: str = "name") -> None:
-    field = getattr(form, exc.field or "", None) or getattr(form, default)
-    field.errors = [*field.errors, str(exc)]
+    show_problems(form, exc, default)

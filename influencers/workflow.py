@@ -28,8 +28,8 @@ from influencers.models import (
     PaymentMilestone,
     SocialPlatform,
 )
-from influencers.payments import refresh_milestones
-from influencers.services import InfluencerError, first_error, slug
+from influencers.payments import lock_plan, refresh_milestones
+from influencers.services import InfluencerError, raise_errors, slug
 
 D = DeliverableStatus
 A, M, C = Role.ADMIN.value, Role.MARKETER.value, Role.COORDINATOR.value
@@ -182,6 +182,7 @@ def move(deliverable: Deliverable, to: str, form: dict[str, Any], user: User) ->
         deliverable.verified_at = utcnow()
         deliverable.verified_by_id = user.id
     deliverable.status = target.value
+    lock_plan(p)  # milestones turn payable here while someone may be paying one
     refresh_milestones(p)
     db.session.flush()
 
@@ -225,7 +226,7 @@ def deliverable_errors(p: Partnership, data: dict[str, Any]) -> dict[str, str]:
 
 
 def save_deliverable(p: Partnership, data: dict[str, Any], d: Deliverable | None) -> Deliverable:
-    first_error(deliverable_errors(p, data))
+    raise_errors(deliverable_errors(p, data))
     if d is None:
         d = Deliverable(partnership=p, status=D.PLANNED.value)
         db.session.add(d)
@@ -238,6 +239,7 @@ def save_deliverable(p: Partnership, data: dict[str, Any], d: Deliverable | None
         d.utm_content = f"{d.type.replace('_', '-')}-{d.id}"
         d.utm_source = d.platform
         d.utm_medium = "influencer"
+    lock_plan(p)
     refresh_milestones(p)
     return d
 
@@ -261,7 +263,7 @@ def save_metrics(d: Deliverable, values: dict[str, str]) -> None:
             errors["revenue"] = "Revenue cannot be negative."
     except MoneyError as exc:
         errors["revenue"] = str(exc)
-    first_error(errors)
+    raise_errors(errors)
     for name, value in clean.items():
         setattr(d, name, value)
     d.revenue_minor = revenue.minor if revenue is not None else None
@@ -280,7 +282,7 @@ def save_tracking(d: Deliverable, values: dict[str, str]) -> None:
         clean[name] = slug(text, 80) if text else ""
         if not text:
             errors[name] = f"Enter a value for {name}."
-    first_error(errors)
+    raise_errors(errors)
     d.landing_url = landing
     for name, value in clean.items():
         setattr(d, name, value)
