@@ -1,6 +1,6 @@
 """who submitted a deliverable's proof of post
 
-Revision ID: 0006_harden
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06 12:00:00
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0006_harden"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """money: who last edited and who submitted a budget line's amounts
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05 10:00:00
 
 Maker-checker: the approver of a line may be neither its requester nor whoever last set its
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
