@@ -3,15 +3,21 @@
 Each worker runs the loop in a thread; a Redis SET NX claim per occurrence makes sure each
 scheduled run is enqueued exactly once however many workers there are, under a deterministic
 job id (`cron-<name>-<unix time>`). The jobs themselves are idempotent as well.
+
+When the loop starts (a worker starting) it first queues a reconciliation of the sync ledger
+with the queue (`ads.sync_runs.reconcile`): runs whose job was lost are queued again, dead
+runs closed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from croniter import croniter
 from flask import Flask
 from rq import Queue
 from rq.cron import CronJob
@@ -34,7 +40,23 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     # Every active Meta account: re-pull the trailing 28 days (attribution window).
     Periodic("nightly-meta-sync", "ads.sync.sync_all_accounts", "30 2 * * *"),
+    # Sync runs whose job was lost (Redis restarted) queued again; dead runs closed.
+    Periodic("sync-reconcile", "ads.sync_runs.reconcile", "*/5 * * * *", "high", timeout=600),
 )
+STARTUP = ("ads.sync_runs.reconcile",)  # run once by each worker's schedule thread on start
+
+
+def next_occurrence(name: str, after: datetime) -> datetime | None:
+    """When the periodic job `name` next runs at or after `after` (UTC; cron is server time)."""
+    spec = next((p for p in SCHEDULE if p.name == name), None)
+    if spec is None:
+        return None
+    local = after.astimezone().replace(tzinfo=None)
+    found = croniter(spec.cron, local - _SECOND).get_next(datetime)
+    return found.astimezone().astimezone(UTC)
+
+
+_SECOND = timedelta(seconds=1)
 
 
 def claim_key(name: str, timestamp: int) -> str:
@@ -73,6 +95,15 @@ def start_schedule_thread(app: Flask, stop: threading.Event) -> threading.Thread
     jobs = build_jobs()
 
     def loop() -> None:
+        for dotted in STARTUP:
+            # As a job, not here: a thread importing or holding locks while the worker forks
+            # its work horse would leave those locks held in the horse for good.
+            try:
+                Queue("high", connection=conn).enqueue(
+                    dotted, job_id=f"startup-{dotted}-{int(time.time())}", job_timeout=600
+                )
+            except Exception:  # Redis away: the periodic run catches up
+                log.exception("startup job %s not queued", dotted)
         while not stop.is_set():
             try:
                 due_jobs(jobs, conn)
