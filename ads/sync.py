@@ -212,20 +212,20 @@ def _as_date(value: date | str | None) -> date | None:
 
 def _attempt(run_id: int) -> dict[str, Any]:
     threaded = job_mode() == "thread"
-    run = claim(run_id)
-    if run is None:  # final, or another attempt has it: a duplicate job does nothing
-        if threaded:
-            beater().release(run_id)
-        return {"skipped": True, "run_id": run_id}
-    attempt = run.attempts
     beat = beater()
-    beat.hold(run_id, attempt)
     result: dict[str, Any] = {}
     try:
-        result = _pull(run, attempt)
-        return result
+        run = claim(run_id)
+        if run is None:  # final, or another attempt has it: a duplicate job does nothing
+            return {"skipped": True, "run_id": run_id}
+        attempt = run.attempts
+        beat.hold(run_id, attempt)
+        try:
+            result = _pull(run, attempt)
+            return result
+        finally:
+            beat.release(run_id, attempt=True)
     finally:
-        beat.release(run_id, attempt=True)
         if threaded and result.get("status") != RunStatus.RETRYING:
             beat.release(run_id)  # the hold taken when it was queued here
 

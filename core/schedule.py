@@ -43,7 +43,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Sync runs whose job was lost (Redis restarted) queued again; dead runs closed.
     Periodic("sync-reconcile", "ads.sync_runs.reconcile", "*/5 * * * *", "high", timeout=600),
 )
-STARTUP = ("ads.sync_runs.reconcile",)  # run once by each worker's schedule thread on start
+# Run once by each worker's schedule thread when it starts: (name, dotted path).
+STARTUP = (("sync-reconcile", "ads.sync_runs.reconcile"),)
 
 
 def next_occurrence(name: str, after: datetime) -> datetime | None:
@@ -95,15 +96,15 @@ def start_schedule_thread(app: Flask, stop: threading.Event) -> threading.Thread
     jobs = build_jobs()
 
     def loop() -> None:
-        for dotted in STARTUP:
+        for name, dotted in STARTUP:
             # As a job, not here: a thread importing or holding locks while the worker forks
             # its work horse would leave those locks held in the horse for good.
             try:
                 Queue("high", connection=conn).enqueue(
-                    dotted, job_id=f"startup-{dotted}-{int(time.time())}", job_timeout=600
+                    dotted, job_id=f"startup-{name}-{int(time.time())}", job_timeout=600
                 )
             except Exception:  # Redis away: the periodic run catches up
-                log.exception("startup job %s not queued", dotted)
+                log.exception("startup job %s not queued", name)
         while not stop.is_set():
             try:
                 due_jobs(jobs, conn)

@@ -33,3 +33,17 @@ def test_each_occurrence_is_enqueued_once_across_workers(redis_url):
     # both move on to the next occurrence, so nothing is due again right away
     assert due_jobs(worker_a, conn) == []
     conn.close()
+
+
+def test_the_reconciler_runs_every_five_minutes_and_nightly_times_are_known():
+    from core.schedule import next_occurrence
+
+    names = {p.name: p for p in SCHEDULE}
+    assert names["sync-reconcile"].func == "ads.sync_runs.reconcile"
+    assert names["sync-reconcile"].cron == "*/5 * * * *"
+    after = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+    found = next_occurrence("nightly-meta-sync", after)
+    local = found.astimezone()
+    assert (local.hour, local.minute) == (2, 30) and after <= found < after + timedelta(days=1)
+    assert next_occurrence("nightly-meta-sync", found) == found  # at or after
+    assert next_occurrence("no-such-job", after) is None

@@ -16,6 +16,7 @@ from core.extensions import db
 from core.jobs import wait_for_jobs
 from tests.ads.conftest import END
 from tests.ads.test_sync import ACCOUNT, db_totals, truth
+from tests.ads.workers import release_app
 from tests.conftest import login, make_app
 
 SINCE = END - timedelta(days=59)
@@ -36,9 +37,7 @@ def embedded(database_url, sandbox, users):
     )
     with application.app_context():
         yield application
-        wait_for_jobs(application, timeout=120)
-        db.session.remove()
-        db.engine.dispose()
+        release_app(application)
 
 
 def press(client, account_id: int):

@@ -15,7 +15,7 @@ from config import BASE_DIR
 from core.extensions import db
 from tests.ads.conftest import END
 from tests.ads.test_sync import ACCOUNT, SINCE, db_totals, truth
-from tests.ads.workers import horse_of, start_worker, stop, worker_cmd, worker_env
+from tests.ads.workers import horse_of, release_app, start_worker, stop, worker_cmd, worker_env
 from tests.conftest import make_app
 
 
@@ -26,8 +26,7 @@ def queued(database_url, redis_url, sandbox):
     )
     with application.app_context():
         yield application
-        db.session.remove()
-        db.engine.dispose()
+        release_app(application)
 
 
 def test_real_worker_syncs_to_ground_truth(queued, database_url, redis_url, sandbox):

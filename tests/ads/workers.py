@@ -10,10 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 import config
 from config import BASE_DIR
@@ -109,3 +113,61 @@ def stop(proc: subprocess.Popen, *, horses: list[int] = ()) -> None:
     proc.wait(timeout=30)
     if proc._log is not subprocess.DEVNULL:  # type: ignore[attr-defined]
         proc._log.close()  # type: ignore[attr-defined]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own (no persistence): it can be stopped and restarted,
+    losing everything, without touching the shared one."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> PrivateRedis:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        conn = Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn.ping()
+                break
+            except RedisConnectionError:
+                assert time.monotonic() < deadline, "private redis-server did not start"
+                time.sleep(0.05)
+        conn.close()
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def release_app(app) -> None:
+    """What a test's own app holds, let go (inside its app context): background jobs waited
+    for, the session, pooled database and Redis connections."""
+    from core.extensions import db
+    from core.jobs import wait_for_jobs
+
+    wait_for_jobs(app, timeout=120)
+    db.session.remove()
+    db.engine.dispose()
+    for conn in app.extensions.get("flightdeck_redis", {}).values():
+        conn.close()
