@@ -26,7 +26,7 @@ from flask import current_app, has_app_context
 
 from ads import meta
 from ads.models import AdAccount, RunStatus, SyncRun
-from ads.services import account_token, mark_error, mark_needs_reauth, upsert_platform_campaign
+from ads.services import mark_error, mark_needs_reauth
 from ads.sync_beat import beater
 from ads.sync_health import after_failure, due_for_nightly
 from ads.sync_pull import CHUNK_DAYS, Puller, RunLost, SlowDown, keep_loaded
@@ -51,13 +51,14 @@ from ads.sync_runs import (
     outcome,
     transition,
 )
+from ads.sync_setup import client_for, db_outage, known_campaigns, refresh_account
 from ads.sync_window import WindowRefused, resolve_window, synced_through_after
 from analytics.services import mapped_campaign_ids, refresh_goals
 from core.audit import acting_as
 from core.extensions import db
 from core.jobs import QueueUnavailable, WorkHorseKilled, enqueue, enqueue_in, job_mode
 from core.jobs import queue_available as _queue_available
-from core.money import exponent, known_currencies
+from core.money import exponent
 from core.types import utcnow
 
 __all__ = [
@@ -165,18 +166,6 @@ def _dispatch(run: SyncRun) -> None:
         db.session.expire_all()
 
 
-def _client(account: AdAccount) -> meta.MetaClient:
-    cfg = current_app.config
-    return meta.MetaClient(
-        account_token(account),
-        graph_url=cfg["META_GRAPH_URL"],
-        api_version=cfg["META_API_VERSION"],
-        app_secret=cfg.get("META_APP_SECRET"),
-        timeout=cfg["META_TIMEOUT"],
-        poll_interval=cfg["META_POLL_INTERVAL"],
-    )
-
-
 def sync_account(
     account_id: int,
     since: date | str | None = None,
@@ -235,9 +224,9 @@ def _pull(run: SyncRun, attempt: int) -> dict[str, Any]:
     account = db.session.get(AdAccount, run.account_id)
     client = None
     try:
-        client = _client(account)
-        _refresh_account(client, account, run)
-        campaigns = _known_campaigns(client, account, run)
+        client = client_for(account)
+        refresh_account(client, account, run)
+        campaigns = known_campaigns(client, account, run)
         db.session.commit()
         with keep_loaded():
             Puller(
@@ -265,8 +254,8 @@ def _pull(run: SyncRun, attempt: int) -> dict[str, Any]:
         mark_error(account, str(exc))
         return _failed(run, attempt, f"Meta refused the request: {exc}")
     except Exception as exc:
-        if _db_outage(exc):
-            return _retry_after_db_outage(run_id, attempt, exc, pages_before)
+        if db_outage(exc):
+            return _retry_afterdb_outage(run_id, attempt, exc, pages_before)
         db.session.rollback()
         log.exception("sync run %s failed", run_id)
         mark_error(account, "Unexpected error during sync; see the sync log.")
@@ -289,21 +278,7 @@ def _failed(run: SyncRun, attempt: int, error: str, *, gave_up: bool = False) ->
     return result
 
 
-def _db_outage(exc: BaseException) -> bool:
-    """The database connection failed (refused, reset, restarted): worth retrying."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
-    return type(exc).__module__.startswith("psycopg") and type(exc).__name__ in (
-        "OperationalError",
-        "InterfaceError",
-    )
-
-
-def _retry_after_db_outage(
+def _retry_afterdb_outage(
     run_id: int, attempt: int, exc: BaseException, pages_before: int
 ) -> dict[str, Any]:
     """Wait (bounded) for the database to answer again, then retry like any transient error.
@@ -318,63 +293,10 @@ def _retry_after_db_outage(
             reason = meta.TransientError(f"the database connection failed ({type(exc).__name__})")
             return _retry_later(run, attempt, reason, progressed=run.pages > pages_before)
         except Exception as again:
-            if not _db_outage(again) or time.monotonic() > deadline:
+            if not db_outage(again) or time.monotonic() > deadline:
                 raise
             time.sleep(pause)
             pause = min(pause * 2, 10)
-
-
-def _refresh_account(client: meta.MetaClient, account: AdAccount, run: SyncRun) -> None:
-    """The account's name and currency as Meta has them.
-
-    Graph API servers that do not serve the account node (Meta itself always does) still
-    give the currency with the insights: asked for there, at account level, in one row.
-    Token and rate-limit errors stop the sync as anywhere else.
-    """
-    try:
-        info = client.get_account(account.external_id)
-        currency, name = info.currency, info.name
-    except (meta.TokenInvalid, meta.RateLimited, meta.TransientError):
-        raise
-    except meta.MetaError as exc:
-        log.warning("account %s: account node unreadable (%s)", account.external_id, exc)
-        currency = client.account_currency(account.external_id, run.since, run.until)
-        name = ""
-        run.requests += 1
-    run.requests += 1
-    if currency and currency != account.currency:
-        if currency not in known_currencies():
-            raise meta.MetaError(f"Meta reports the account currency as {currency!r}")
-        account.currency = currency
-    if not account.currency_known:
-        raise meta.MetaError(
-            "Meta did not say which currency this account spends in; reconnect it choosing "
-            "the account currency"
-        )
-    if name and account.name in ("", account.external_id):
-        account.name = name[:200]
-
-
-def _known_campaigns(client: meta.MetaClient, account: AdAccount, run: SyncRun) -> dict[str, int]:
-    """The account's campaigns (names, statuses, objectives) stored for mapping.
-
-    When the listing is refused (other than for the token or a rate limit), the sync goes on:
-    every insights row carries its campaign's id and name, stored as they come.
-    """
-    campaigns: dict[str, int] = {}
-    try:
-        listed = client.list_campaigns(account.external_id)
-    except (meta.TokenInvalid, meta.RateLimited, meta.TransientError):
-        raise
-    except meta.MetaError as exc:
-        log.warning("account %s: campaign list unreadable (%s)", account.external_id, exc)
-        listed = []
-    run.requests += 1
-    for pc in listed:
-        campaigns[pc.id] = upsert_platform_campaign(
-            account, pc.id, pc.name, pc.status, pc.objective
-        ).id
-    return campaigns
 
 
 def _retry_later(

@@ -63,8 +63,11 @@ def sync_here(
     while True:
         db.session.expire_all()
         run = db.session.get(SyncRun, run.id)
-        if run.status != RunStatus.RETRYING:
+        if run.is_final:
             return _final(run)
+        if run.status != RunStatus.RETRYING:  # another process took it over (a worker)
+            echo(f"Run {run.id} is being worked on elsewhere now; following it.")
+            return _follow(run, echo, sleep)
         wait = max(0.0, (run.next_retry_at - utcnow()).total_seconds())
         if wait > max_wait:
             at = run.next_retry_at

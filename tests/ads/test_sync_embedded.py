@@ -99,3 +99,32 @@ def test_a_failed_background_sync_says_why_on_its_run(embedded, sandbox, users):
     assert wait_for_jobs(embedded, timeout=60)
     status = client.get(response.headers["Location"] + "/status").get_json()
     assert status["status"] == "failed" and "Reconnect" in status["error"]
+
+
+def test_a_rate_limit_is_waited_out_in_the_background(embedded, sandbox):
+    account = services.connect_meta_account(ACCOUNT, DEFAULT_TOKEN, currency="EUR")
+    db.session.commit()
+    limit = {"count": 1, "skip": 2, "code": 17, "reset_seconds": 1, "match": "insights"}
+    sandbox.state.set_faults({"rate_limit": limit})
+    client = embedded.test_client()
+    login(client, "marketer@example.test")
+    response, seconds = press(client, account.id)
+    assert seconds < 1.0
+    status_url = response.headers["Location"] + "/status"
+    retrying = wait_until(lambda: client.get(status_url).get_json(), "retrying")
+    assert retrying["error"].startswith("Rate limited by Meta (17")
+    assert "Retrying in 1 s (attempt 2)" in retrying["error"]
+    assert wait_for_jobs(embedded, timeout=60)  # the retry waited on a timer, then ran
+    run = db.session.get(SyncRun, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert (run.status, run.attempts, run.error) == ("succeeded", 2, "")
+    assert db_totals(account.id, SINCE, END) == truth(sandbox, SINCE, END)
+
+
+def wait_until(poll, status: str, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = poll()
+        if got["status"] == status:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"never {status}")
