@@ -376,7 +376,8 @@ def started_label(run: SyncRun) -> str:
         user = db.session.get(User, run.started_by_id)
         who = (user.name or user.email) if user else None
     origin = (run.details or {}).get("origin", "")
-    who = who or {"cli": "the command line", "nightly": "the nightly schedule"}.get(origin)
+    labels = {"cli": "the command line", "nightly": "the nightly schedule", "demo": "the demo seed"}
+    who = who or labels.get(origin)
     return f"started {stamp}" + (f" by {who}" if who else "")
 
 
