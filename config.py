@@ -66,7 +66,13 @@ class Config:
     # Rows per insights page (and per commit); "too much data" answers halve it where needed.
     # 1,000 measured no faster here (less overlap between fetching and storing) and held more.
     META_PAGE_SIZE = 500
-    SYNC_STALE_SECONDS = 150  # a started sync whose worker stopped beating this long is dead
+    # A sync whose run row's heartbeat is older than this is dead, whatever Redis says.
+    SYNC_STALE_SECONDS = 60
+    SYNC_RETRY_BASE_SECONDS = 60  # a failed attempt's back-off: doubling from this to an hour
+    SYNC_CLI_RETRY_BASE_SECONDS = 5  # the same for `ads sync` waiting in the terminal
+    # Without Redis, jobs run on this many threads of the web process ("inline": in the request).
+    JOBS_EMBEDDED = "thread"
+    JOBS_EMBEDDED_WORKERS = 2
     # Outages (core/errors.py, core/worker.py): how long clients are told to wait, how long a
     # connection attempt may take, and how the worker rides out a Redis outage.
     RETRY_AFTER_SECONDS = 30
@@ -124,7 +130,9 @@ class Config:
         self.META_TIMEOUT = float(_env("META_TIMEOUT", str(self.META_TIMEOUT)))
         self.META_POLL_INTERVAL = float(_env("META_POLL_INTERVAL", str(self.META_POLL_INTERVAL)))
         self.META_PAGE_SIZE = int(_env("META_PAGE_SIZE", str(self.META_PAGE_SIZE)))
-        self.SYNC_STALE_SECONDS = int(_env("SYNC_STALE_SECONDS", str(self.SYNC_STALE_SECONDS)))
+        for name in ("SYNC_STALE_SECONDS", "SYNC_RETRY_BASE_SECONDS", "JOBS_EMBEDDED_WORKERS"):
+            setattr(self, name, int(_env(name, str(getattr(self, name)))))
+        self.JOBS_EMBEDDED = _env("JOBS_EMBEDDED", self.JOBS_EMBEDDED)
         for name in (
             "RETRY_AFTER_SECONDS",
             "DATABASE_CONNECT_TIMEOUT",
@@ -197,9 +205,12 @@ class TestConfig(DevConfig):
     # Cheap hashing keeps the suite fast; production strength is tested separately.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
+    # Jobs run in the caller unless a test asks for the thread pool (or Redis) itself.
+    JOBS_EMBEDDED = "inline"
 
     def __init__(self) -> None:
         super().__init__()
+        self.JOBS_EMBEDDED = type(self).JOBS_EMBEDDED
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             _env("TEST_DATABASE_URL", "sqlite://") or "sqlite://"
         )

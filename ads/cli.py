@@ -47,43 +47,86 @@ def connect(account_id: str, token: str, name: str, currency: str) -> None:
     click.echo(f"Connected {account.external_id} (id {account.id}); token stored encrypted.")
 
 
-@ads_cli.command("sync")
-@click.option("--account-id", required=True, help="act_N, or the Flightdeck account number")
-@click.option("--since", default=None)
-@click.option("--until", default=None)
-@click.option("--enqueue", is_flag=True, help="Queue it for a worker instead of running now.")
-def sync_cmd(account_id: str, since: str | None, until: str | None, enqueue: bool) -> None:
-    """Sync one Meta account's daily insights."""
-    from flask import current_app
+class Refused(click.ClickException):
+    """Bad input or a refused request: one line, exit 2, nothing changed."""
+
+    exit_code = 2
+
+
+def _account_for(account_id: str):
     from sqlalchemy import select
 
     from ads.models import AdAccount
-    from ads.sync import SyncRefused, start_sync
 
     account = db.session.scalar(select(AdAccount).where(AdAccount.external_id == account_id))
-    if account is None and account_id.isdigit():
+    if account is None and account_id.isdigit() and int(account_id) < 2**31:
         account = db.session.get(AdAccount, int(account_id))
     if account is None:
-        raise click.ClickException(f"No ad account {account_id}; connect it first.")
-    if enqueue and not current_app.config.get("REDIS_URL"):
-        raise click.ClickException("--enqueue needs REDIS_URL (a worker to run the job).")
-    if not enqueue:
-        current_app.config["REDIS_URL"] = None  # run here, now
+        raise Refused(f"No ad account {account_id}; connect it first.")
+    return account
+
+
+@ads_cli.command("sync")
+@click.option("--account-id", required=True, help="act_N, or the Flightdeck account number")
+@click.option("--since", default=None, help="First day (default: backfill, or the last 28 days)")
+@click.option("--until", default=None, help="Last day (default and latest: yesterday)")
+@click.option("--today", "today_so_far", is_flag=True, help="Include today so far.")
+@click.option("--enqueue", is_flag=True, help="Queue it for a worker instead of running now.")
+@click.option("--inline", is_flag=True, help="Run it here, now (the default; needs no Redis).")
+@click.option(
+    "--max-wait",
+    default=300,
+    show_default=True,
+    type=click.IntRange(0, 24 * 3600),
+    help="Longest wait (seconds) for a rate limit or a retry before giving up.",
+)
+def sync_cmd(
+    account_id: str,
+    since: str | None,
+    until: str | None,
+    today_so_far: bool,
+    enqueue: bool,
+    inline: bool,
+    max_wait: int,
+) -> None:
+    """Sync one Meta account's daily insights: here and now, waiting out short rate limits
+    and retrying transient errors (or --enqueue it for a worker)."""
+    from flask import current_app
+
+    from ads.sync import SyncRefused, begin_sync
+    from ads.sync_here import sync_here
+    from ads.sync_runs import started_label
+
+    if enqueue and inline:
+        raise click.UsageError("--enqueue and --inline exclude each other.")
+    first, last = _date(since, "--since"), _date(until, "--until")
+    account = _account_for(account_id)
     with acting_as("cli"):
         try:
-            run = start_sync(account.id, _date(since, "--since"), _date(until, "--until"))
+            if enqueue:
+                if not current_app.config.get("REDIS_URL"):
+                    raise Refused("--enqueue needs REDIS_URL (a worker to run the job).")
+                run, joined = begin_sync(
+                    account.id, first, last, today_so_far=today_so_far, origin="cli"
+                )
+                if joined:
+                    click.echo(f"Joined run {run.id} ({started_label(run)}): {run.status}.")
+                else:
+                    click.echo(f"Queued sync run {run.id} (job {run.job_id}).")
+                return
+            result = sync_here(
+                account.id,
+                first,
+                last,
+                today_so_far=today_so_far,
+                max_wait=max_wait,
+                echo=click.echo,
+            )
         except SyncRefused as exc:
-            raise click.ClickException(str(exc)) from None
-    if enqueue:
-        click.echo(f"Queued sync run {run.id} (job {run.job_id}).")
-        return
-    click.echo(
-        f"Run {run.id}: {run.status} · {run.rows_inserted} new, {run.rows_updated} updated, "
-        f"{run.rows_restated} restated, {run.requests} requests"
-        + (f" · {run.error}" if run.error else "")
-    )
-    if run.status != "succeeded":
-        sys.exit(1)
+            raise Refused(str(exc)) from None
+    click.echo(result.message)
+    if result.exit_code:
+        sys.exit(result.exit_code)
 
 
 @ads_cli.command("import-csv")

@@ -291,6 +291,8 @@ class MetaClient:
         use_async: bool | None = None,
         page_size: int = 500,
         after: str | None = None,
+        report_run: str | None = None,
+        on_report: Callable[[str], None] | None = None,
         fields: Sequence[str] = INSIGHT_FIELDS,
         prepare: Callable[[list[dict[str, Any]]], Any] | None = None,
     ) -> Iterator[InsightPage]:
@@ -301,6 +303,10 @@ class MetaClient:
         pages load as you iterate and their errors raise from the loop. Commit a page, keep its
         `after_cursor`, and pass it back as `after` to resume (within the same report run, or a
         synchronous read; Meta's cursors are not guaranteed across report runs).
+
+        `report_run`: the id of a finished report run of this same query to read again
+        (resuming it, with `after`) instead of submitting one; `on_report(id)` is told the id
+        of the report run that is read, so a later attempt can come back to it.
 
         `fields`: what to ask for (the sync asks for SYNC_FIELDS only). `prepare(data)`, when
         given, runs on every page's rows ahead of the caller (in the thread loading the pages,
@@ -313,7 +319,7 @@ class MetaClient:
             raise ValueError(f"level must be one of {', '.join(LEVELS)}")
         account = self._account(account_id)
         if use_async is None:
-            use_async = (until - since).days + 1 > self.async_after_days
+            use_async = report_run is not None or (until - since).days + 1 > self.async_after_days
 
         def query() -> dict[str, Any]:  # fresh every call: the SDK mutates params
             return {
@@ -325,7 +331,14 @@ class MetaClient:
 
         page = {"limit": page_size} | ({"after": after} if after else {})
         if use_async:
-            run = self._report_run(account, query, fields)
+            if report_run is not None:
+                run = AdReportRun(report_run, api=self.api)
+                if self._wait(run) != JOB_DONE:
+                    raise MetaError(f"Meta's report run {report_run} can no longer be read")
+            else:
+                run = self._report_run(account, query, fields)
+            if on_report is not None:
+                on_report(run.get_id())
             node, what = run.get_id(), "report results"
             request = run.get_insights(params=dict(page), pending=True)  # = run.get_result()
         else:

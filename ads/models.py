@@ -224,6 +224,10 @@ class SyncRun(db.Model):
     next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The interrupted run of the same window this one carried on from (its finished days).
+    resumed_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_runs.id", ondelete="SET NULL")
+    )
 
     account: Mapped[AdAccount | None] = relationship()
 

@@ -1,7 +1,12 @@
 """One attempt of a Meta sync: its window in chunks, pages parsed ahead, stored, committed.
 
 Split from ads/sync.py (the job, its ledger and its retries). `Puller.all()` raises the
-connector's errors (and SlowDown) for the job to handle.
+connector's errors (and SlowDown, RunLost) for the job to handle.
+
+Where it got to is written down as it goes, so a later attempt, or a later run of the same
+window, resumes instead of starting over: `details["done_through"]`, the last day of the
+windows finished so far, and `details["partial"]`, the window being read (its dates, page size
+and report run), whose last stored page's cursor is `run.cursor` ("" once its last page is in).
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from flask import current_app
 from ads import meta
 from ads.models import AdAccount, SyncRun
 from ads.services import facts_exist, store_facts, upsert_platform_campaign
-from ads.sync_runs import done_through, note
+from ads.sync_beat import beater
+from ads.sync_runs import done_through, note, still_running
 from core.extensions import db
-from core.jobs import get_queue
 from core.types import utcnow
 
 CHUNK_DAYS = 92  # one insights request (async when long) per chunk; progress moves per chunk
@@ -29,6 +34,10 @@ MIN_PAGE_SIZE = 25  # "too much data": halve the window, then the page, down to 
 
 class SlowDown(meta.RateLimited):
     """Meta's usage headers passed SLOW_DOWN_PCT: pause before the wall, resume later."""
+
+
+class RunLost(Exception):
+    """Another process closed this run (or runs another attempt of it): stop, write nothing."""
 
 
 @dataclass
@@ -107,8 +116,8 @@ def _facts(rows: list[meta.MinorRow], campaigns: dict[str, int], currency: str) 
 @contextmanager
 def keep_loaded() -> Iterator[None]:
     """Commits that do not expire the session's objects, for the page loop: the job is the
-    only writer of its run row, and reloading the run and the account after every page's
-    commit cost a SELECT per page."""
+    only writer of its run's counters, and reloading the run and the account after every
+    page's commit cost a SELECT per page. (Status changes are conditional UPDATEs.)"""
     session = db.session()
     session.expire_on_commit = False
     try:
@@ -126,43 +135,68 @@ class Puller:
     run: SyncRun
     campaigns: dict[str, int]  # platform campaign id -> PlatformCampaign.id
     decimals: int  # of the account currency
+    attempt: int = 0
+    slow_down: bool = True  # pause (SlowDown) between chunks when Meta's usage runs high
 
     def all(self) -> None:
-        """Every chunk of the window not finished by an earlier attempt: pulled and committed.
+        """Every day of the window not finished by an earlier attempt (or the interrupted run
+        this one resumes): pulled and committed, window by window.
 
-        A finished chunk is written down in the run (`done_through`), so a retry resumes
-        after it. Between chunks, a usage header past SLOW_DOWN_PCT pauses the run (SlowDown)
-        instead of running into Meta's wall; inline (no queue to come back on) it goes on.
+        The run's own row is read again before each chunk: when another process closed it,
+        the pull stops (RunLost). Between chunks, a usage header past SLOW_DOWN_PCT pauses the
+        run (SlowDown) instead of running into Meta's wall.
         """
         run = self.run
-        chunks = chunks_of(run.since, run.until)
         done = done_through(run)
-        queued = get_queue("default") is not None
+        start = run.since if done is None else done + timedelta(days=1)
+        partial = (run.details or {}).get("partial")
+        if partial and date.fromisoformat(partial["since"]) == start <= run.until:
+            self.check()
+            self.resume(partial)
+            start = date.fromisoformat(partial["until"]) + timedelta(days=1)
+        chunks = chunks_of(start, run.until)
         page_size = current_app.config["META_PAGE_SIZE"]
         for index, chunk in enumerate(chunks):
-            if done is not None and chunk.until <= done:
-                continue
-            progress = (index, len(chunks))
-            usage = self.window(chunk.since, chunk.until, page_size, progress)
-            run.progress = min(99, int(100 * (index + 1) / len(chunks)))
-            note(run, done_through=chunk.until.isoformat(), failures=0)
-            db.session.commit()
-            if queued and usage.should_slow_down and index + 1 < len(chunks):
+            self.check()
+            usage = self.window(chunk.since, chunk.until, page_size)
+            if self.slow_down and usage.should_slow_down and index + 1 < len(chunks):
                 raise SlowDown(
                     f"usage at {usage.max_pct:g}% of Meta's limit; pausing before it is reached",
                     retry_after=usage.regain_seconds,
                 )
 
-    def window(
-        self, since: date, until: date, page_size: int, progress: tuple[int, int]
-    ) -> meta.Usage:
+    def check(self) -> None:
+        if beater().lost(self.run.id) or not still_running(self.run, self.attempt):
+            raise RunLost(f"run {self.run.id} was closed or taken over by another process")
+
+    def resume(self, partial: dict[str, Any]) -> meta.Usage:
+        """The rest of the window an earlier attempt was reading, from its last stored page
+        (within the same report run); from its start if Meta no longer knows that cursor."""
+        since, until = date.fromisoformat(partial["since"]), date.fromisoformat(partial["until"])
+        after, report_run = self.run.cursor, partial.get("report_run")
+        if after == "":  # its last page is stored: only the bookkeeping was missing
+            self.finished(until)
+            return meta.Usage()
+        try:
+            return self.segment(
+                since, until, int(partial["page_size"]), after=after or None, report_run=report_run
+            )
+        except (meta.TokenInvalid, meta.RateLimited, meta.TransientError, meta.TooMuchData):
+            raise
+        except meta.MetaError:
+            if not (after or report_run):
+                raise
+            db.session.rollback()
+            return self.window(since, until, current_app.config["META_PAGE_SIZE"])
+
+    def window(self, since: date, until: date, page_size: int) -> meta.Usage:
         """Every page of since..until, stored and committed one by one; the last page's usage.
 
         When Meta answers "too much data", the window is halved (then the page size) and each
         half pulled in turn; pages already stored are upserted again, unchanged.
         """
         try:
-            return self.pages(since, until, page_size, progress)
+            return self.segment(since, until, page_size)
         except meta.TooMuchData:
             days = (until - since).days + 1
             if days == 1 and page_size <= MIN_PAGE_SIZE:
@@ -175,29 +209,50 @@ class Puller:
             smaller = max(MIN_PAGE_SIZE, page_size // 2)
             usage = meta.Usage()
             for start, end in halves:
-                usage = self.window(start, end, smaller, progress)
+                usage = self.window(start, end, smaller)
             return usage
 
-    def pages(
-        self, since: date, until: date, page_size: int, progress: tuple[int, int]
+    def segment(
+        self,
+        since: date,
+        until: date,
+        page_size: int,
+        *,
+        after: str | None = None,
+        report_run: str | None = None,
     ) -> meta.Usage:
         account, run = self.account, self.run
         # Nothing stored for these days yet (a backfill): pages go in by COPY.
         fresh = not facts_exist(account, since, until)
+        reading = {"since": since.isoformat(), "until": until.isoformat(), "page_size": page_size}
+        note(run, partial=reading | {"report_run": report_run})
+        if after is None:
+            run.cursor = None
+
+        def remember(report_id: str) -> None:  # saved with the first page
+            note(run, partial=reading | {"report_run": report_id})
+
         prepare = functools.partial(
             _prepare, decimals=self.decimals, currency=account.currency, campaigns=self.campaigns
         )
+        total = (run.until - run.since).days + 1
+        progress = min(99, int(100 * ((since - run.since).days + (until - since).days / 2) / total))
+        lost = beater().lost
         usage = meta.Usage()
-        index, total = progress
         for page in self.client.iter_insights(
             account.external_id,
             since,
             until,
             level="ad",
             page_size=page_size,
+            after=after,
+            report_run=report_run,
+            on_report=remember,
             fields=meta.SYNC_FIELDS,
             prepare=prepare,
         ):
+            if lost(run.id):
+                raise RunLost(f"run {run.id} was closed by another process")
             ready: _Prepared = page.prepared
             facts = ready.facts or _fact_rows(account, ready.rows, self.campaigns)
             counts = store_facts(account, facts, run.id, all_new=fresh)
@@ -207,9 +262,19 @@ class Puller:
             run.rows_updated += counts.updated
             run.rows_unchanged += counts.unchanged
             run.rows_restated += counts.restated
-            run.cursor = page.after_cursor
+            run.cursor = page.after_cursor or ""
             run.heartbeat_at = utcnow()
-            run.progress = min(99, int(100 * (index + 0.5) / total))
+            run.progress = max(run.progress, progress)
             db.session.commit()
             usage = page.usage
+        self.finished(until)
         return usage
+
+    def finished(self, until: date) -> None:
+        """since..until is stored: the next attempt starts after it."""
+        run = self.run
+        total = (run.until - run.since).days + 1
+        run.progress = min(99, int(100 * ((until - run.since).days + 1) / total))
+        run.cursor = None
+        note(run, done_through=until.isoformat(), partial=None, failures=0)
+        db.session.commit()

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from ads import services, sync
 from ads.forms import ConnectMetaForm, CsvImportForm, MappingForm, SyncForm
 from ads.models import AdAccount, PlatformCampaign, RunStatus, SpendFact, SyncRun
+from ads.sync_health import failing
+from ads.sync_runs import Joined
 from analytics.services import refresh_goals
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
@@ -93,6 +95,7 @@ def _campaign_choices() -> dict[str, str]:
 @require("ads.view")
 def account(account_id: int):
     acc = get_for(AdAccount, account_id, "ads.view")
+    live = sync.active_run(acc.id) if acc.platform == "meta_ads" else None
     runs = db.session.scalars(
         select(SyncRun).where(SyncRun.account_id == acc.id).order_by(SyncRun.id.desc()).limit(15)
     ).all()
@@ -110,7 +113,8 @@ def account(account_id: int):
         spend={k: Money(int(v or 0), acc.currency) for k, v in spend.items()},
         sync_form=SyncForm(),
         choices=_campaign_choices(),
-        live=sync.active_run(acc.id) if acc.platform == "meta_ads" else None,
+        live=live,
+        failing=failing(acc) if acc.platform == "meta_ads" and live is None else None,
     )
 
 
@@ -122,31 +126,44 @@ def sync_now(account_id: int):
     if not form.validate():
         flash("Dates must look like 2026-03-01.", "error")
         return redirect(url_for("ads.account", account_id=acc.id))
-    already = sync.active_run(acc.id)
     try:
-        run = sync.start_sync(acc.id, form.since.data, form.until.data, user_id=current_user.id)
+        run, joined = sync.begin_sync(
+            acc.id,
+            form.since.data,
+            form.until.data,
+            user_id=current_user.id,
+            today_so_far=bool(form.today.data),
+            origin="web",
+        )
     except sync.SyncRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("ads.account", account_id=acc.id))
-    flash(*_sync_message(run, joined=already is not None and already.id == run.id))
+    flash(*_sync_message(run, joined=joined))
     return redirect(url_for("ads.run", run_id=run.id))
 
 
 def _sync_message(run: SyncRun, *, joined: bool) -> tuple[str, str]:
-    """What "Sync now" did, in words: finished inline, failed, or started for a worker."""
+    """What "Sync now" did, in words: joined a live run, finished, failed, or started."""
     window = f"{run.since:%d %b %Y} – {run.until:%d %b %Y}"
     if joined:
-        return f"A sync of this account is already under way ({window}): here it is.", "info"
+        return (
+            f"A sync of this account is already under way: {Joined(run)}, {window}. "
+            "Here is its progress.",
+            "info",
+        )
+    note = (run.details or {}).get("window_note", "")
+    note = f" {note}" if note else ""
     if run.status == RunStatus.SUCCEEDED:
         return (
             f"Sync finished for {window}: {run.rows_inserted:,} new, {run.rows_updated:,} "
-            f"updated, {run.rows_restated:,} restated rows.",
+            f"updated, {run.rows_restated:,} restated rows.{note}",
             "success",
         )
     if run.status == RunStatus.FAILED:
         return f"The sync failed: {run.error or 'see the run below'}", "error"
-    return f"Sync started for {window}: this page follows its progress.", "info"
+    resumed = f" It carries on from run {run.resumed_from_id}." if run.resumed_from_id else ""
+    return f"Sync started for {window}: this page follows its progress.{resumed}{note}", "info"
 
 
 @bp.route("/runs/<int:run_id>")

@@ -54,7 +54,7 @@ from bench.common import bench_app, fresh_database
 from config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "flightdeck_bench_sync"
+DB_NAME = os.environ.get("BENCH_SYNC_DB", "flightdeck_bench_sync")  # one per concurrent bench
 ACCOUNT = "act_1001"
 END = date(2026, 3, 31)  # the sandbox's "today": fixed, so the numbers are reproducible
 SIZES = {"campaigns": 10, "adsets_per_campaign": 4, "ads_per_adset": 5, "days": 365}

@@ -3,6 +3,10 @@
 Each worker runs the loop in a thread; a Redis SET NX claim per occurrence makes sure each
 scheduled run is enqueued exactly once however many workers there are, under a deterministic
 job id (`cron-<name>-<unix time>`). The jobs themselves are idempotent as well.
+
+Repairs after a crash or an outage (the sync ledger's `ads.sync_runs.reconcile`) are not here:
+they are registered with `core.jobs.register_reconciler`, and every worker queues them on start,
+after Redis comes back and every WORKER_RECONCILE_SECONDS (core/reconcile.py).
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from croniter import croniter
 from flask import Flask
 from rq import Queue
 from rq.cron import CronJob
@@ -35,6 +40,19 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Every active Meta account: re-pull the trailing 28 days (attribution window).
     Periodic("nightly-meta-sync", "ads.sync.sync_all_accounts", "30 2 * * *"),
 )
+
+
+def next_occurrence(name: str, after: datetime) -> datetime | None:
+    """When the periodic job `name` next runs at or after `after` (UTC; cron is server time)."""
+    spec = next((p for p in SCHEDULE if p.name == name), None)
+    if spec is None:
+        return None
+    local = after.astimezone().replace(tzinfo=None)
+    found = croniter(spec.cron, local - _SECOND).get_next(datetime)
+    return found.astimezone().astimezone(UTC)
+
+
+_SECOND = timedelta(seconds=1)
 
 
 def claim_key(name: str, timestamp: int) -> str:

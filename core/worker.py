@@ -9,8 +9,8 @@ Here:
 - whatever still stops the work loop, `run_worker` waits for Redis with back-off and starts a
   fresh worker in the same process, until SIGTERM/SIGINT;
 - after every reconnection the worker registers itself again (Redis may have restarted empty)
-  and runs the reconcilers registered in `core.jobs.RECONCILERS`, which also run on start and
-  every WORKER_RECONCILE_SECONDS (core/reconcile.py);
+  and queues a run of the reconcilers registered in `core.jobs.RECONCILERS`, as it also does on
+  start and every WORKER_RECONCILE_SECONDS (core/reconcile.py);
 - its work horse and scheduler never outlive it: a SIGKILLed worker takes them along.
 """
 
@@ -32,11 +32,12 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker, worker_registration
+from rq.callbacks import execute_failure_callback
 from rq.job import Job
 from rq.scheduler import RQScheduler
 
-from core.jobs import redis_connection
-from core.reconcile import ReconcilerThread
+from core.jobs import WorkHorseKilled, redis_connection
+from core.reconcile import ReconcilerThread, queue_reconcile
 
 log = logging.getLogger("flightdeck.worker")
 
@@ -134,6 +135,23 @@ class FlaskWorker(Worker):
             db.engine.dispose(close=False)
             try:
                 return super().perform_job(job, queue, execution)
+            finally:
+                db.session.remove()
+
+    def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+        """The horse died without a word (SIGKILL, OOM): its job's failure callback says so
+        now, as RQ only does for a job it finds abandoned much later."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        from core.extensions import db
+
+        sig = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
+        how = f"killed by signal {sig}" if sig else f"exited with status {ret_val}"
+        exc = WorkHorseKilled(f"the process running it was {how}")
+        with self.app.app_context():
+            try:
+                execute_failure_callback(job, self.death_penalty_class, WorkHorseKilled, exc, None)
+            except Exception:
+                self.log.exception("failure callback for killed job %s raised", job.id)
             finally:
                 db.session.remove()
 
@@ -381,7 +399,10 @@ def run_worker(
                     previous.register_death()  # its own teardown could not reach Redis
             if reconciler is None and not burst:
                 reconciler = ReconcilerThread(
-                    app, stop, float(app.config["WORKER_RECONCILE_SECONDS"])
+                    app,
+                    stop,
+                    float(app.config["WORKER_RECONCILE_SECONDS"]),
+                    queue_reconcile(conn, (queues or list(app.config["RQ_QUEUES"]))[0]),
                 )
                 reconciler.start()
                 if with_schedule:

@@ -33,3 +33,20 @@ def test_each_occurrence_is_enqueued_once_across_workers(redis_url):
     # both move on to the next occurrence, so nothing is due again right away
     assert due_jobs(worker_a, conn) == []
     conn.close()
+
+
+def test_the_sync_reconciler_is_registered_and_nightly_times_are_known(app):
+    from ads.sync_runs import reconcile
+    from core.jobs import RECONCILERS
+    from core.schedule import next_occurrence
+
+    # Every worker queues the registered reconcilers on start, after Redis comes back and
+    # every WORKER_RECONCILE_SECONDS (core/reconcile.py), rather than the cron schedule.
+    assert reconcile in RECONCILERS
+    assert "sync-reconcile" not in {p.name for p in SCHEDULE}
+    after = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+    found = next_occurrence("nightly-meta-sync", after)
+    local = found.astimezone()
+    assert (local.hour, local.minute) == (2, 30) and after <= found < after + timedelta(days=1)
+    assert next_occurrence("nightly-meta-sync", found) == found  # at or after
+    assert next_occurrence("no-such-job", after) is None

@@ -10,7 +10,9 @@ A fault applies to the next `count` matching requests (or to every one with "alw
      "unsupported": {"endpoint": "account", "count": "always"}}
 
 `match` is a substring of "<METHOD> <path>" (e.g. "insights", "POST", "/campaigns");
-`skip` lets that many matching requests through before the fault starts;
+`skip` lets that many matching requests through before the fault starts; `every: N` makes
+it hit only every Nth matching request (with "always": a fault every few requests, for good);
+`codes: [17, 80000]` makes a rate_limit fault answer with each code in turn;
 `endpoint` names one kind of request (account, insights, insights_async, campaigns,
 report_status, report_results): "unsupported" on "account" plays a Graph API server that
 serves insights but not the account node.
@@ -171,6 +173,9 @@ class Rule:
     match: str | None
     options: dict[str, Any] = field(default_factory=dict)
     skip: int = 0
+    every: int = 1
+    seen: int = 0  # matching requests counted for `every`
+    hits: int = 0  # times it fired (for `codes`)
 
 
 def _rule(kind: str, spec: Any) -> Rule:
@@ -190,12 +195,23 @@ def _rule(kind: str, spec: Any) -> Rule:
     skip = options.pop("skip", 0)
     if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
         raise ValueError(f"fault {kind}: skip must be a whole number")
+    every = options.pop("every", 1)
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise ValueError(f"fault {kind}: every must be a positive integer")
+    codes = options.get("codes")
+    if codes is not None and (
+        kind != "rate_limit"
+        or not isinstance(codes, list)
+        or not codes
+        or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes)
+    ):
+        raise ValueError("codes: a non-empty list of error codes, for rate_limit")
     if kind == "fail_on_page":
         options.setdefault("page", 2)
         options.setdefault("error", "server_error")
         if options["error"] not in ERROR_KINDS:
             raise ValueError(f"fail_on_page: error must be one of {ERROR_KINDS}")
-    return Rule(kind, None if count == "always" else count, match, options, skip)
+    return Rule(kind, None if count == "always" else count, match, options, skip, every)
 
 
 class Faults:
@@ -224,6 +240,7 @@ class Faults:
                 r.kind: {
                     "count": "always" if r.remaining is None else r.remaining,
                     "match": r.match,
+                    **({"every": r.every} if r.every > 1 else {}),
                     **r.options,
                 }
                 for r in self._rules.values()
@@ -245,8 +262,16 @@ class Faults:
             if rule.skip:  # let the first `skip` matching requests through
                 rule.skip -= 1
                 return None
+            rule.seen += 1
+            if rule.seen % rule.every:
+                return None
             if rule.remaining is not None:
                 rule.remaining -= 1
                 if rule.remaining <= 0:
                     del self._rules[kind]
-            return dict(rule.options)
+            options = dict(rule.options)
+            codes = options.pop("codes", None)
+            if codes:
+                options["code"] = codes[rule.hits % len(codes)]
+            rule.hits += 1
+            return options

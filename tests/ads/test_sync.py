@@ -15,6 +15,7 @@ from ads.models import AdAccount, Restatement, SpendFact, SyncRun
 from ads.sandbox import DEFAULT_TOKEN
 from core.extensions import db
 from tests.ads.conftest import END
+from tests.ads.workers import release_app
 from tests.conftest import make_app
 
 ACCOUNT = "act_1001"
@@ -162,8 +163,7 @@ def test_rate_limit_with_redis_re_enqueues_later(point_at_sandbox, database_url,
         conn.close()
         # A second "Sync now" while the retry is scheduled returns the same run.
         assert sync.start_sync(account.id).id == run.id
-        db.session.remove()
-        db.engine.dispose()
+        release_app(queued_app)
 
 
 def test_backoff_grows_and_honours_hints():

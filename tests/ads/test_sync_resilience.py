@@ -17,6 +17,7 @@ from ads.sandbox import DEFAULT_TOKEN
 from core.extensions import db
 from tests.ads.conftest import END
 from tests.ads.test_sync import ACCOUNT, SINCE, connect, db_totals, truth
+from tests.ads.workers import release_app
 from tests.conftest import make_app
 
 
@@ -35,8 +36,7 @@ def queued(database_url, redis_url, sandbox):
     )
     with application.app_context():
         yield application
-        db.session.remove()
-        db.engine.dispose()
+        release_app(application)
 
 
 def scheduled_ids(redis_url: str) -> list[str]:

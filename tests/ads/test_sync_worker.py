@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from sqlalchemy import func, select
 
-import config
 from ads import services, sync
 from ads.models import SpendFact, SyncRun
 from ads.sandbox import DEFAULT_TOKEN
@@ -19,26 +15,8 @@ from config import BASE_DIR
 from core.extensions import db
 from tests.ads.conftest import END
 from tests.ads.test_sync import ACCOUNT, SINCE, db_totals, truth
+from tests.ads.workers import horse_of, release_app, start_worker, stop, worker_cmd, worker_env
 from tests.conftest import make_app
-
-
-def worker_env(database_url: str, redis_url: str, sandbox_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "FLIGHTDECK_ENV": "development",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "META_GRAPH_URL": sandbox_url,
-        "META_POLL_INTERVAL": "0.02",
-        "META_PAGE_SIZE": "40",
-        # The worker must hold the same key the web process encrypted the token with.
-        "SECRET_KEY": config.TestConfig.SECRET_KEY,
-        "FLIGHTDECK_ENCRYPTION_KEY": config.TestConfig.FLIGHTDECK_ENCRYPTION_KEY,
-    }
-
-
-def worker_cmd(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "-q", "default", *extra]
 
 
 @pytest.fixture
@@ -48,8 +26,7 @@ def queued(database_url, redis_url, sandbox):
     )
     with application.app_context():
         yield application
-        db.session.remove()
-        db.engine.dispose()
+        release_app(application)
 
 
 def test_real_worker_syncs_to_ground_truth(queued, database_url, redis_url, sandbox):
@@ -78,15 +55,10 @@ def test_sigkill_mid_sync_then_rerun_gives_exact_totals(queued, database_url, re
     db.session.commit()
     sandbox.state.set_faults({"slow": {"count": "always", "seconds": 0.25}})
     first = sync.start_sync(account.id, SINCE, END)
-    worker = subprocess.Popen(
-        worker_cmd(),
-        cwd=BASE_DIR,
-        env=worker_env(database_url, redis_url, sandbox.url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: kill the worker and its work horse
-    )
+    worker = start_worker(worker_env(database_url, redis_url, sandbox.url))
+    horse = None
     try:
+        horse = horse_of(worker.pid)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             db.session.expire_all()
@@ -96,8 +68,7 @@ def test_sigkill_mid_sync_then_rerun_gives_exact_totals(queued, database_url, re
         else:
             pytest.fail("the sync never got past page 3")
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=30)
+        stop(worker, horses=[horse] if horse else [])  # the worker and its work horse at once
 
     db.session.expire_all()
     killed = db.session.get(SyncRun, first.id)
@@ -105,13 +76,13 @@ def test_sigkill_mid_sync_then_rerun_gives_exact_totals(queued, database_url, re
     partial = db.session.scalar(select(func.count(SpendFact.id)))
     assert 0 < partial < truth(sandbox)["rows"]
 
-    time.sleep(2.5)  # longer than SYNC_STALE_SECONDS: the dead worker stopped beating
+    time.sleep(2.5)  # longer than SYNC_STALE_SECONDS: the dead run stopped beating
     sandbox.state.reset_faults()
     rerun = sync.start_sync(account.id, SINCE, END)
-    assert rerun.id != first.id
+    assert rerun.id != first.id and rerun.resumed_from_id == first.id
     db.session.expire_all()
     stale = db.session.get(SyncRun, first.id)
-    assert stale.status == "failed" and "Interrupted" in stale.error
+    assert stale.status == "failed" and stale.error.startswith("Interrupted: no heartbeat")
 
     done = subprocess.run(
         worker_cmd("--burst"),
