@@ -68,7 +68,7 @@ BAD_INPUTS = [
     (["ads", "connect", "--account-id", "act_1", "--token", "two words"],
      "Paste the whole access token"),
     # ads sync
-    (["ads", "sync", "--account-id", "99999999999999999999"], "does not fit the database"),
+    (["ads", "sync", "--account-id", "99999999999999999999"], "No ad account 9999"),
     (["ads", "sync", "--account-id", "act_404"], "No ad account act_404"),
     # ads import-csv
     (["ads", "import-csv", "--platform", "google_ads", "/nonexistent/ads.csv"], "does not exist"),
@@ -169,7 +169,7 @@ def flask_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_the_real_entry_point_prints_one_line(database_url):
     cases = [
-        (["ads", "sync", "--account-id", "99999999999999999999"], {}, "does not fit"),
+        (["ads", "sync", "--account-id", "99999999999999999999"], {}, "No ad account 9999"),
         (
             [
                 "ads",
