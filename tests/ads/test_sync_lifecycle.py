@@ -166,9 +166,9 @@ def test_a_closed_run_stops_its_orphan_without_a_word_written(account, env, sand
     sandbox.state.set_faults({"slow": {"count": "always", "seconds": 0.1, "match": "insights"}})
     run = sync.start_sync(account.id, SINCE, END)
     worker = start_worker(env, tmp_path / "worker.log")
-    horse = horse_of(worker.pid)
+    wait_for(lambda: fresh(run.id).pages >= 2, "two pages")
+    horse = horse_of(worker.pid)  # the sync's: its run is storing pages
     try:
-        wait_for(lambda: fresh(run.id).pages >= 2, "two pages")
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
         # Someone closes the run meanwhile (an admin, a reconciler that judged it dead).
@@ -190,8 +190,8 @@ def test_rq_calls_back_for_a_job_its_dead_worker_abandoned_and_the_run_closes(
     sandbox.state.set_faults({"slow": {"count": "always", "seconds": 0.1, "match": "insights"}})
     run = sync.start_sync(account.id, SINCE, END)
     worker = start_worker(env, tmp_path / "worker.log")
-    horse = horse_of(worker.pid)
     wait_for(lambda: fresh(run.id).pages >= 2, "two pages")
+    horse = horse_of(worker.pid)  # the sync's: its run is storing pages
     stop(worker, horses=[horse])  # the whole tree: nobody is left to report anything
     assert fresh(run.id).status == "running"
     time.sleep(STALE + 0.5)
