@@ -40,6 +40,7 @@ one is "missing rate".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -272,3 +273,27 @@ def known_sum(values: pd.Series) -> int | None:
     if values.isna().any():
         return None
     return int(values.astype("int64").sum()) if len(values) else 0
+
+
+@dataclass(frozen=True)
+class Split:
+    """Converted spend of one group: all of it, inside and outside the flight (minor units of
+    the target currency; None = a row without a rate, so no number)."""
+
+    total: int | None
+    inside: int | None
+    outside: int | None
+
+
+def split(converted: pd.DataFrame, by: str | None = None) -> dict[object, Split]:
+    """`convert`ed spend rows summed per `by` (or all of them, under the key None)."""
+    groups = converted.groupby(by, sort=True) if by else [(None, converted)]
+    out = {}
+    for key, part in groups:
+        flight = part["in_flight"].astype(bool)
+        out[key] = Split(
+            known_sum(part["converted_minor"]),
+            known_sum(part.loc[flight, "converted_minor"]),
+            known_sum(part.loc[~flight, "converted_minor"]),
+        )
+    return out

@@ -9,12 +9,14 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 
-from analytics import charts, roi
+from analytics import charts, roi, spend
+from analytics import goals as goal_math
 from analytics.exports import HEADER, performance_rows, totals_by_currency
 from analytics.services import facts_frame, in_currency, restatements_for
 from campaigns.metrics import METRICS
 from campaigns.models import Campaign
 from core.exports import iter_csv, write_xlsx
+from core.money import Money
 from core.permissions import get_for, require
 
 bp = Blueprint("performance", __name__, url_prefix="/performance")
@@ -40,8 +42,13 @@ def campaign(campaign_id: int):
     if since > until:
         error = "The start date must be on or before the end date; showing the whole flight."
         since, until = c.start_date, c.end_date
-    facts = facts_frame(campaign_ids=[c.id], since=since, until=until)
+    # The chosen dates, every fact in them; the part outside the flight is called out.
+    facts = facts_frame(campaign_ids=[c.id], since=since, until=until, flight=True)
     tiles = roi.kpis(facts)
+    in_one_currency = spend.convert(spend.ad_spend(facts), c.currency)
+    channel_spend = spend.split(in_one_currency, "channel")
+    whole = spend.split(in_one_currency).get(None)
+    outside = roi.summarise(facts[~facts["in_flight"]])
     # Several currencies (or not the campaign's): one more row of tiles, all converted.
     combined, unconverted = None, []
     if any(t.currency != c.currency for t in tiles):
@@ -73,6 +80,11 @@ def campaign(campaign_id: int):
         metrics=METRICS,
         restatements=restatements_for(c.id),
         platform_rows=by_platform_campaign.to_dict("records"),
+        channel_spend=channel_spend,
+        whole=whole,
+        outside=[
+            Money(int(r.spend_minor), r.currency) for r in outside.itertuples() if r.spend_minor
+        ],
     )
 
 
@@ -80,6 +92,11 @@ def campaign(campaign_id: int):
 @require("performance.view")
 def plotly_js():
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+
+
+@bp.app_template_global()
+def goal_notes() -> dict[str, str]:
+    return goal_math.NOTES
 
 
 @bp.app_template_global()
