@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
 from ads.models import AdAccount, PlatformCampaign, SpendFact
 from campaigns.models import Campaign
@@ -67,10 +67,9 @@ INFLUENCER_KIND = {"paid": "actual", "committed": "committed", "payable": "commi
 
 
 def _in_flight():
-    return case(
-        (and_(SpendFact.day >= Campaign.start_date, SpendFact.day <= Campaign.end_date), True),
-        else_=False,
-    )
+    # A plain boolean (no bound literals, which PostgreSQL would not match in GROUP BY);
+    # NULL for an unmapped platform campaign, read as False.
+    return and_(SpendFact.day >= Campaign.start_date, SpendFact.day <= Campaign.end_date)
 
 
 def facts_frame(
@@ -149,7 +148,9 @@ def facts_frame(
     for column in names:
         frame[column] = frame[column].fillna(0).astype("int64")
     if flight:
-        frame["in_flight"] = frame["in_flight"].fillna(False).astype(bool)
+        frame["in_flight"] = pd.Series(
+            [bool(v) for v in frame["in_flight"]], index=frame.index, dtype=bool
+        )
     return frame
 
 
