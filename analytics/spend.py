@@ -49,6 +49,7 @@ from sqlalchemy import and_, func, select
 from ads.models import AdAccount, PlatformCampaign, SpendFact
 from campaigns.models import Campaign
 from core.extensions import db
+from core.money import Money
 
 # spend_facts columns summed, by the name they take in a facts frame.
 SUMMED = {
@@ -213,8 +214,23 @@ def campaign_spend(
     *,
     influencers: bool = True,
 ) -> pd.DataFrame:
-    """Actual spend of these campaigns over the window, per campaign × channel × day ×
-    currency × kind × source, tagged in_flight (see the module docstring)."""
+    """Actual spend of campaigns C on channels X over the window W = since..until (both days
+    included; None leaves that end open): THE definition every surface reads.
+
+    Rows (SPEND_COLUMNS), one per campaign × channel × day × currency × kind × source:
+    - ad spend (source "ads", kind "actual"): spend facts — synced or CSV-imported — of the
+      platform campaigns mapped to C, channel = their ad account's platform, day in W, in the
+      account's currency;
+    - with `influencers`, influencer costs (channel "influencers", source "influencers"):
+      paid milestones are "actual", pending or payable ones "committed", dated in W;
+    - in_flight: the day lies in C's flight (start..end). Ad spend outside it is a figure of
+      its own on every surface; influencer costs are contractual and always in the flight.
+
+    Each surface picks W (module docstring): the budget period for a budget line, whose
+    *actual* is then the in-flight rows (flight ∩ period) and whose "outside the flight" the
+    others; the chosen dates for the performance page; flight start..deadline for a goal.
+    Amounts stay in their currency: `convert` them row by row (never a sum) into one.
+    """
     ids = sorted(set(campaign_ids))
     if not ids:
         return empty_spend()
@@ -298,3 +314,24 @@ def split(converted: pd.DataFrame, by: str | None = None) -> dict[object, Split]
             known_sum(part.loc[~flight, "converted_minor"]),
         )
     return out
+
+
+@dataclass(frozen=True)
+class WindowSplit:
+    """What a page over a window shows of a campaign's ad spend: per channel and in all,
+    converted into one currency; and the part outside the flight in each native currency."""
+
+    by_channel: dict[object, Split]
+    whole: Split
+    outside_native: list[Money]
+
+
+def window_split(facts: pd.DataFrame, currency: str) -> WindowSplit:
+    """`facts` of one campaign (facts_frame with by_day and flight) split for a page."""
+    converted = convert(ad_spend(facts), currency)
+    outside = facts[~facts["in_flight"]].groupby("currency", sort=True)["spend_minor"].sum()
+    return WindowSplit(
+        by_channel=split(converted, "channel"),
+        whole=split(converted)[None],
+        outside_native=[Money(int(v), str(c)) for c, v in outside.items() if v],
+    )

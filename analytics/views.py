@@ -16,7 +16,6 @@ from analytics.services import facts_frame, in_currency, restatements_for
 from campaigns.metrics import METRICS
 from campaigns.models import Campaign
 from core.exports import iter_csv, write_xlsx
-from core.money import Money
 from core.permissions import get_for, require
 
 bp = Blueprint("performance", __name__, url_prefix="/performance")
@@ -45,10 +44,7 @@ def campaign(campaign_id: int):
     # The chosen dates, every fact in them; the part outside the flight is called out.
     facts = facts_frame(campaign_ids=[c.id], since=since, until=until, flight=True)
     tiles = roi.kpis(facts)
-    in_one_currency = spend.convert(spend.ad_spend(facts), c.currency)
-    channel_spend = spend.split(in_one_currency, "channel")
-    whole = spend.split(in_one_currency).get(None)
-    outside = roi.summarise(facts[~facts["in_flight"]])
+    split = spend.window_split(facts, c.currency)
     # Several currencies (or not the campaign's): one more row of tiles, all converted.
     combined, unconverted = None, []
     if any(t.currency != c.currency for t in tiles):
@@ -80,11 +76,9 @@ def campaign(campaign_id: int):
         metrics=METRICS,
         restatements=restatements_for(c.id),
         platform_rows=by_platform_campaign.to_dict("records"),
-        channel_spend=channel_spend,
-        whole=whole,
-        outside=[
-            Money(int(r.spend_minor), r.currency) for r in outside.itertuples() if r.spend_minor
-        ],
+        channel_spend=split.by_channel,
+        whole=split.whole,
+        outside=split.outside_native,
     )
 
 

@@ -95,16 +95,21 @@ def monthly_plan(lines: pd.DataFrame, phases: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({"planned_minor": "int64", "plan_days": "int64"})
 
 
-def attach(lines: pd.DataFrame, actuals: pd.DataFrame, in_flight: bool = True) -> pd.DataFrame:
-    """Actual rows that belong to a line: same campaign × channel, day in the budget period,
-    inside the flight (or, with `in_flight=False`, outside it)."""
+def attach_all(lines: pd.DataFrame, actuals: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Actual rows that belong to a line (same campaign × channel, day in the budget period),
+    with their month: those inside the campaign's flight, and those outside it."""
     keys = lines[["line_id", "campaign_id", "channel", "budget_start", "budget_end"]]
     merged = actuals.merge(keys, on=["campaign_id", "channel"], how="inner")
     inside = (merged["day"] >= merged["budget_start"]) & (merged["day"] <= merged["budget_end"])
-    inside &= merged["in_flight"].astype(bool) == in_flight
     merged = merged[inside].drop(columns=["budget_start", "budget_end"])
     merged["month"] = [d.replace(day=1) for d in merged["day"]]
-    return merged.reset_index(drop=True)
+    flight = merged["in_flight"].astype(bool)
+    return merged[flight].reset_index(drop=True), merged[~flight].reset_index(drop=True)
+
+
+def attach(lines: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
+    """The in-flight rows of `attach_all`: what a line's actual and committed count."""
+    return attach_all(lines, actuals)[0]
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -149,8 +154,7 @@ def budget_vs_actual(
     """One row per line × month: planned, committed, actual, variance, variance_pct, fx."""
     keys = ["line_id", "month"]
     rows = plan[[*keys, "planned_minor"]]
-    attached = attach(lines, actuals)
-    outside = attach(lines, actuals, in_flight=False)
+    attached, outside = attach_all(lines, actuals)
     parts = (
         ("committed_minor", attached[attached["kind"] == "committed"]),
         ("actual_minor", attached[attached["kind"] == "actual"]),
@@ -189,7 +193,7 @@ def pace(
     lines: pd.DataFrame, plan: pd.DataFrame, actuals: pd.DataFrame, today: date
 ) -> pd.DataFrame:
     """Per line: plan to date, actual and committed to date, run-rate projection, state."""
-    attached = attach(lines, actuals)
+    attached, outside = attach_all(lines, actuals)
     to_date = attached[(attached["day"] <= today) | (attached["kind"] == "committed")]
     out = lines.copy()
     out["plan_to_date_minor"] = (
@@ -205,7 +209,6 @@ def pace(
         values = sums[name].reindex(out["line_id"]).astype("Int64").fillna(0).mask(missing)
         out[name] = values.set_axis(out.index)
         out["missing_rate"] = missing.to_numpy() | out.get("missing_rate", False)
-    outside = attach(lines, actuals, in_flight=False)
     sums = _sum_known(outside[outside["day"] <= today], ["line_id"], "outside_minor")
     sums = sums.set_index("line_id")
     missing = sums["outside_minor_missing"].reindex(out["line_id"]).fillna(False).astype(bool)
