@@ -335,3 +335,27 @@ def window_split(facts: pd.DataFrame, currency: str) -> WindowSplit:
         whole=split(converted)[None],
         outside_native=[Money(int(v), str(c)) for c, v in outside.items() if v],
     )
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """Ad spend of a campaign outside its flight and outside the dates a page shows."""
+
+    amount: Money
+    first_day: date
+    last_day: date
+
+
+def outside_elsewhere(campaign_id: int, since: date, until: date) -> list[Elsewhere]:
+    """Per currency: the campaign's ad spend outside its flight dated before `since` or
+    after `until`, so a page over other dates can still say it exists."""
+    facts = facts_frame(campaign_ids=[campaign_id], flight=True, metrics=False)
+    days = facts["day"]
+    away = facts[~facts["in_flight"] & ((days < since) | (days > until))]
+    return [
+        Elsewhere(
+            Money(int(part["spend_minor"].sum()), str(cur)), part["day"].min(), part["day"].max()
+        )
+        for cur, part in away.groupby("currency", sort=True)
+        if part["spend_minor"].sum()
+    ]

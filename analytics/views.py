@@ -79,6 +79,7 @@ def campaign(campaign_id: int):
         channel_spend=split.by_channel,
         whole=split.whole,
         outside=split.outside_native,
+        elsewhere=spend.outside_elsewhere(c.id, since, until),
     )
 
 
