@@ -17,11 +17,11 @@ from ads.models import AdAccount, PlatformCampaign, Restatement
 from analytics import goals as goal_math
 from analytics import spend
 from analytics.spend import facts_frame
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Goal
 from core.extensions import db
 from core.types import utcnow
 
-INT_COLUMNS = ("spend_minor", "impressions", "clicks", "reach", "conversions", "revenue_minor")
+INT_COLUMNS = tuple(spend.SUMMED)  # the integer sums of a facts frame
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,13 @@ def refresh_goals(campaign_ids: Iterable[int], today: date | None = None) -> int
     return updated
 
 
-def _progress(goal, campaign: Campaign, scoped: pd.DataFrame, synced, today: date):
+def _progress(
+    goal: Goal,
+    campaign: Campaign,
+    scoped: pd.DataFrame,
+    synced: dict[tuple[int, str], date],
+    today: date,
+) -> goal_math.Progress:
     current = None
     if goal.metric in goal_math.MONEY:
         converted, gaps = in_currency(scoped, campaign.currency)

@@ -61,7 +61,6 @@ SUMMED = {
     "revenue_minor": "conversion_value_minor",
 }
 FACT_KEYS = ["day", "campaign_id", "platform_campaign_id", "channel", "account_id", "currency"]
-FACT_COLUMNS = [*FACT_KEYS, *SUMMED]
 GRAIN = ["campaign_id", "channel", "day", "currency"]
 SPEND_COLUMNS = [*GRAIN, "amount_minor", "kind", "source", "in_flight"]
 INFLUENCER_KIND = {"paid": "actual", "committed": "committed", "payable": "committed"}
