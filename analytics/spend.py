@@ -260,11 +260,12 @@ def convert(
     work = frame.rename(columns={column: "amount_minor"}) if column != "amount_minor" else frame
     if work.empty:
         return _unconverted(work)
-    currencies = set(work["currency"]) | set(targets.dropna())
-    rates = fx.rates_frame(currencies, max(work["day"]))
+    # unique() first: a set() over the column walks every row in Python.
+    wanted = sorted(str(c) for c in targets.dropna().unique())
+    currencies = {str(c) for c in work["currency"].unique()} | set(wanted)
+    rates = fx.rates_frame(currencies, work["day"].max())
     parts = [
-        fx.convert_frame(work.loc[targets == currency], rates, currency)
-        for currency in sorted(set(targets.dropna()))
+        fx.convert_frame(work.loc[targets == currency], rates, currency) for currency in wanted
     ]
     unmapped = work.loc[targets.isna()]
     if not unmapped.empty:
