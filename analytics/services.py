@@ -1,4 +1,8 @@
-"""Database edge of the analytics package: load facts into frames, write goal progress back."""
+"""Database edge of the analytics package: facts in one currency, goal progress written back.
+
+Which facts count for a campaign, a channel and a window is `analytics.spend` (the one
+definition); `facts_frame` is re-exported from there.
+"""
 
 from __future__ import annotations
 
@@ -9,89 +13,15 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy import func, select
 
-from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact
+from ads.models import AdAccount, PlatformCampaign, Restatement
 from analytics import goals as goal_math
-from campaigns.models import Campaign
+from analytics import spend
+from analytics.spend import facts_frame
+from campaigns.models import Campaign, Goal
 from core.extensions import db
 from core.types import utcnow
 
-FACT_COLUMNS = [
-    "day",
-    "campaign_id",
-    "platform_campaign_id",
-    "channel",
-    "account_id",
-    "currency",
-    "spend_minor",
-    "impressions",
-    "clicks",
-    "reach",
-    "conversions",
-    "revenue_minor",
-]
-_SUMMED = (  # spend_facts columns, in the order of FACT_COLUMNS' sums
-    "spend_minor",
-    "impressions",
-    "clicks",
-    "reach",
-    "conversions",
-    "conversion_value_minor",
-)
-INT_COLUMNS = ("spend_minor", "impressions", "clicks", "reach", "conversions", "revenue_minor")
-
-
-def facts_frame(
-    *,
-    campaign_ids: Iterable[int] | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    by_day: bool = True,
-) -> pd.DataFrame:
-    """Daily facts per platform campaign joined to their mapping; channel = account platform.
-
-    Ad-level rows are summed to the platform-campaign × day grain (or the whole period when
-    `by_day` is false) in SQL (integer sums are exact there), before the join to the mapping
-    and the account: the join then touches one row per group, not one per fact. Every ratio
-    is left to the pandas engine.
-    """
-    keys = (
-        *((SpendFact.day,) if by_day else ()),
-        SpendFact.platform_campaign_id,
-        SpendFact.account_id,
-        SpendFact.currency,
-    )
-    inner = select(
-        *keys,
-        *(func.sum(getattr(SpendFact, name)).label(name) for name in _SUMMED),
-    ).group_by(*keys)
-    if campaign_ids is not None:
-        mapped = select(PlatformCampaign.id).where(
-            PlatformCampaign.campaign_id.in_(list(campaign_ids))
-        )
-        inner = inner.where(SpendFact.platform_campaign_id.in_(mapped))
-    if since:
-        inner = inner.where(SpendFact.day >= since)
-    if until:
-        inner = inner.where(SpendFact.day <= until)
-    sums = inner.subquery()
-    stmt = (
-        select(
-            *((sums.c.day,) if by_day else ()),
-            PlatformCampaign.campaign_id,
-            sums.c.platform_campaign_id,
-            AdAccount.platform,
-            sums.c.account_id,
-            sums.c.currency,
-            *(sums.c[name] for name in _SUMMED),
-        )
-        .join_from(sums, PlatformCampaign, PlatformCampaign.id == sums.c.platform_campaign_id)
-        .join(AdAccount, AdAccount.id == sums.c.account_id)
-    )
-    columns = FACT_COLUMNS if by_day else FACT_COLUMNS[1:]
-    frame = pd.DataFrame.from_records(list(db.session.execute(stmt)), columns=columns)
-    for column in INT_COLUMNS:
-        frame[column] = frame[column].fillna(0).astype("int64")
-    return frame
+INT_COLUMNS = tuple(spend.SUMMED)  # the integer sums of a facts frame
 
 
 @dataclass(frozen=True)
@@ -107,30 +37,28 @@ class Unconverted:
 def in_currency(facts: pd.DataFrame, currency: str) -> tuple[pd.DataFrame, list[Unconverted]]:
     """`facts` (with a `day` column) with every amount in `currency`, and what could not be.
 
-    Spend and revenue of other currencies are converted row by row (platform campaign × day)
-    at the FX rate of that day or the nearest earlier one, kept by finance (budgets.fx);
-    rows without a rate are left out of the first frame and summed per currency in the list,
+    Facts are summed to the grain of `analytics.spend` (campaign × channel × day × currency,
+    whichever of those columns the frame has) and each row's spend and revenue converted by
+    `spend.convert`: the budget pages convert the very same rows, so they agree to the cent.
+    Rows without a rate are left out of the first frame and summed per currency in the list,
     so a page can say what is missing instead of showing a number that is not whole.
     """
-    from budgets import fx
-
     foreign = facts["currency"] != currency
     if facts.empty or not foreign.any():
         return facts, []
-    rates = fx.rates_frame(set(facts["currency"]) | {currency}, facts["day"].max())
-    out = facts.copy()
-    missing = pd.Series(False, index=out.index)
+    keys = [k for k in (*spend.GRAIN, "in_flight") if k in facts.columns]
+    sums = [c for c in INT_COLUMNS if c in facts.columns]
+    grain = facts.groupby(keys, sort=True, dropna=False)[sums].sum().reset_index()
+    out = grain.copy()
+    missing = pd.Series(False, index=grain.index)
     for column in ("spend_minor", "revenue_minor"):
-        amounts = facts.loc[foreign, ["day", "currency", column]].rename(
-            columns={column: "amount_minor"}
-        )
-        converted = fx.convert_frame(amounts, rates, currency)
-        missing.loc[foreign] |= converted["fx_missing"]
-        out.loc[foreign, column] = converted["converted_minor"].fillna(0).astype("int64")
-    out.loc[foreign, "currency"] = currency
+        converted = spend.convert(grain, currency, column)
+        missing |= converted["fx_missing"].astype(bool)
+        out[column] = converted["converted_minor"].fillna(0).astype("int64")
+    out["currency"] = currency
     gaps = [
         Unconverted(str(cur), int(part["spend_minor"].sum()), part["day"].min(), part["day"].max())
-        for cur, part in facts[missing].groupby("currency", sort=True)
+        for cur, part in grain[missing].groupby("currency", sort=True)
     ]
     return out[~missing].reset_index(drop=True), gaps
 
@@ -148,33 +76,27 @@ def restatements_for(campaign_id: int, limit: int = 50) -> list[Restatement]:
 
 
 def refresh_goals(campaign_ids: Iterable[int], today: date | None = None) -> int:
-    """Fill every goal's progress of these campaigns from the facts. Does not commit."""
+    """Fill every goal's progress of these campaigns from the facts. Does not commit.
+
+    A goal's window is its campaign's flight start to its deadline (analytics.spend), on its
+    channel or all of them. Money metrics count every currency converted into the campaign's;
+    when a rate is missing the goal says so ("missing rate") rather than count a part.
+    """
     today = today or datetime.now(UTC).date()
     updated = 0
     ids = sorted({i for i in campaign_ids if i})
     if not ids:
         return 0
     frame = facts_frame(campaign_ids=ids)
+    synced = _synced_through(ids)
     for campaign in db.session.scalars(select(Campaign).where(Campaign.id.in_(ids))):
         cf = frame[frame["campaign_id"] == campaign.id]
-        converted, gaps = in_currency(cf, campaign.currency)
-        if not gaps:  # every amount converts: goals count spend in every currency
-            cf = converted
         for goal in campaign.goals:
             scoped = cf[(cf["day"] >= campaign.start_date) & (cf["day"] <= goal.deadline)]
             if goal.channel:
                 scoped = scoped[scoped["channel"] == goal.channel]
-            current = goal_math.metric_value(scoped, goal.metric, campaign.currency)
-            result = goal_math.progress(
-                metric=goal.metric,
-                direction=goal.direction,
-                target=goal.target,
-                start=campaign.start_date,
-                deadline=goal.deadline,
-                today=today,
-                current=current,
-            )
-            if current is None and goal.current_value is None:
+            result = _progress(goal, campaign, scoped, synced, today)
+            if result.status == goal_math.Status.NO_DATA and goal.current_value is None:
                 continue
             goal.current_value = result.current
             goal.forecast_value = result.forecast
@@ -182,6 +104,51 @@ def refresh_goals(campaign_ids: Iterable[int], today: date | None = None) -> int
             goal.progress_as_of = utcnow()
             updated += 1
     return updated
+
+
+def _progress(
+    goal: Goal,
+    campaign: Campaign,
+    scoped: pd.DataFrame,
+    synced: dict[tuple[int, str], date],
+    today: date,
+) -> goal_math.Progress:
+    current = None
+    if goal.metric in goal_math.MONEY:
+        converted, gaps = in_currency(scoped, campaign.currency)
+        if gaps:
+            return goal_math.Progress(None, None, goal_math.Status.MISSING_RATE)
+        current = goal_math.metric_value(converted, goal.metric, campaign.currency)
+    else:  # counts add across currencies: nothing to convert
+        current = goal_math.metric_value(scoped, goal.metric, campaign.currency)
+    through = scoped["day"].max() if not scoped.empty else None
+    for (campaign_id, channel), day in synced.items():
+        if campaign_id != campaign.id or (goal.channel and channel != goal.channel):
+            continue
+        if through is None or day > through:
+            through = day
+    return goal_math.progress(
+        metric=goal.metric,
+        direction=goal.direction,
+        target=goal.target,
+        start=campaign.start_date,
+        deadline=goal.deadline,
+        today=today,
+        current=current,
+        data_through=through if current is not None else None,
+    )
+
+
+def _synced_through(campaign_ids: list[int]) -> dict[tuple[int, str], date]:
+    """The last day a sync covered, per campaign × channel (the accounts mapped to it): days
+    without spend after the last fact still count as days with data."""
+    stmt = (
+        select(PlatformCampaign.campaign_id, AdAccount.platform, func.max(AdAccount.synced_through))
+        .join(AdAccount, AdAccount.id == PlatformCampaign.account_id)
+        .where(PlatformCampaign.campaign_id.in_(campaign_ids))
+        .group_by(PlatformCampaign.campaign_id, AdAccount.platform)
+    )
+    return {(c, p): d for c, p, d in db.session.execute(stmt) if d is not None}
 
 
 def mapped_campaign_ids(account_id: int) -> list[int]:

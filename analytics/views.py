@@ -9,7 +9,8 @@ from pathlib import Path
 import plotly
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 
-from analytics import charts, roi
+from analytics import charts, roi, spend
+from analytics import goals as goal_math
 from analytics.exports import HEADER, performance_rows, totals_by_currency
 from analytics.services import facts_frame, in_currency, restatements_for
 from campaigns.metrics import METRICS
@@ -40,8 +41,10 @@ def campaign(campaign_id: int):
     if since > until:
         error = "The start date must be on or before the end date; showing the whole flight."
         since, until = c.start_date, c.end_date
-    facts = facts_frame(campaign_ids=[c.id], since=since, until=until)
+    # The chosen dates, every fact in them; the part outside the flight is called out.
+    facts = facts_frame(campaign_ids=[c.id], since=since, until=until, flight=True)
     tiles = roi.kpis(facts)
+    split = spend.window_split(facts, c.currency)
     # Several currencies (or not the campaign's): one more row of tiles, all converted.
     combined, unconverted = None, []
     if any(t.currency != c.currency for t in tiles):
@@ -73,6 +76,10 @@ def campaign(campaign_id: int):
         metrics=METRICS,
         restatements=restatements_for(c.id),
         platform_rows=by_platform_campaign.to_dict("records"),
+        channel_spend=split.by_channel,
+        whole=split.whole,
+        outside=split.outside_native,
+        elsewhere=spend.outside_elsewhere(c.id, since, until),
     )
 
 
@@ -80,6 +87,11 @@ def campaign(campaign_id: int):
 @require("performance.view")
 def plotly_js():
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
+
+
+@bp.app_template_global()
+def goal_notes() -> dict[str, str]:
+    return goal_math.NOTES
 
 
 @bp.app_template_global()

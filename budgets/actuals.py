@@ -1,9 +1,8 @@
 """Database edge of pacing and exports: planned lines, phases and actuals as frames.
 
-Actuals are synced ad spend (SpendFact → PlatformCampaign.campaign_id, channel = the ad
-account's platform) plus influencer costs from `influencers.api.influencer_costs` (paid =
-actual; committed or payable = committed). Every amount is converted into its campaign's (so
-its budget's) currency at the rate of its day; a missing rate stays visible as <NA>.
+Actuals are `analytics.spend.campaign_spend` over the budget period (ad spend and influencer
+costs, each row tagged in or outside the campaign's flight), converted by `spend.convert`
+into each line's (its campaign's, so its budget's) currency; a missing rate stays <NA>.
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ads.models import AdAccount, PlatformCampaign, SpendFact
-from budgets import fx, pacing
+from analytics import spend
+from budgets import pacing
 from budgets.models import PLANNED, AllocationLine, AllocationPhase, Budget
 from campaigns.models import Campaign
 from core.extensions import db
@@ -26,8 +25,6 @@ LINE_COLUMNS = [
     "status", "window_start", "window_end", "budget_start", "budget_end", "under_pct",
     "over_pct",
 ]  # fmt: skip
-RAW_COLUMNS = ["campaign_id", "channel", "day", "currency", "amount_minor", "kind", "source"]
-INFLUENCER_KIND = {"paid": "actual", "committed": "committed", "payable": "committed"}
 
 
 def _tuples(stmt) -> list[tuple]:
@@ -80,67 +77,15 @@ def phases_frame(budget_ids: Sequence[int]) -> pd.DataFrame:
 
 
 def raw_actuals(campaign_ids: Sequence[int], since: date, until: date) -> pd.DataFrame:
-    """Ad spend summed per campaign × channel × day × currency, plus influencer costs."""
-    ids = sorted(set(campaign_ids))
-    if not ids:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in RAW_COLUMNS})
-    stmt = (
-        select(
-            PlatformCampaign.campaign_id,
-            AdAccount.platform,
-            SpendFact.day,
-            SpendFact.currency,
-            func.sum(SpendFact.spend_minor),
-        )
-        .join(PlatformCampaign, PlatformCampaign.id == SpendFact.platform_campaign_id)
-        .join(AdAccount, AdAccount.id == SpendFact.account_id)
-        .where(PlatformCampaign.campaign_id.in_(ids), SpendFact.day.between(since, until))
-        .group_by(
-            PlatformCampaign.campaign_id, AdAccount.platform, SpendFact.day, SpendFact.currency
-        )
-    )
-    rows = [(c, ch, d, cur, int(v or 0), "actual", "ads") for c, ch, d, cur, v in _tuples(stmt)]
-    rows.extend(_influencer_rows(ids, since, until))
-    frame = pd.DataFrame.from_records(rows, columns=RAW_COLUMNS)
-    return frame.astype({"amount_minor": "int64"})
-
-
-def _influencer_rows(ids: list[int], since: date, until: date) -> list[tuple]:
-    from influencers import api  # lazy: the two packages never import each other at load
-
-    wanted, rows = set(ids), []
-    for cost in api.influencer_costs(ids):
-        kind = INFLUENCER_KIND.get(cost.state)
-        if kind is None or cost.campaign_id not in wanted or not since <= cost.day <= until:
-            continue
-        rows.append(
-            (
-                cost.campaign_id,
-                "influencers",
-                cost.day,
-                cost.currency,
-                int(cost.amount_minor),
-                kind,
-                "influencers",
-            )
-        )
-    return rows
+    """Actual spend of these campaigns over the window (analytics.spend: ads and influencers)."""
+    return spend.campaign_spend(campaign_ids, since, until)
 
 
 def converted_actuals(lines: pd.DataFrame, since: date, until: date) -> pd.DataFrame:
     """Actuals of the lines' campaigns, converted into each line's currency."""
     raw = raw_actuals(lines["campaign_id"].tolist() if not lines.empty else [], since, until)
     target = lines.drop_duplicates("campaign_id").set_index("campaign_id")["currency"]
-    raw["target"] = raw["campaign_id"].map(target)
-    currencies = set(raw["currency"]) | set(raw["target"].dropna())
-    rates = fx.rates_frame(currencies, until)
-    parts = [
-        fx.convert_frame(group.drop(columns=["target"]), rates, currency)
-        for currency, group in raw.groupby("target", sort=True)
-    ]
-    if not parts:
-        return fx.convert_frame(raw.drop(columns=["target"]), rates, "EUR")
-    return pd.concat(parts, ignore_index=True)
+    return spend.convert(raw, target.to_dict())
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Budget-vs-actual exports finance can reconcile: CSV and XLSX from one frame.
 
 One row per budget × campaign × channel × month: planned, committed, actual, variance
-(planned − committed − actual), variance %, currency, the FX rate used, the as-of timestamp.
+(planned − committed − actual), variance %, the ad spend of the month outside the campaign's
+flight (its own figure, not in actual or variance: analytics.spend), currency, the FX rate
+used, the as-of timestamp.
 Totals rows per currency (never across currencies) are sums of the exported rows' integer
 minor units, so they tie out exactly. The frame is built once; writers walk it in chunks,
 formatting each chunk column-wise, so memory holds the result once plus one chunk.
@@ -56,6 +58,7 @@ MAIN = (
     Col("actual", "actual_minor", "money"),
     Col("variance", "variance_minor", "money"),
     Col("variance_pct", "variance_pct", "decimal"),
+    Col("outside_flight", "outside_minor", "money"),
     Col("fx_rate", "fx_rate", "decimal"),
     Col("fx_rates_used", "fx_rates_used", "code"),
     Col("fx_status", "fx_status", "code"),
@@ -76,6 +79,7 @@ def _summary(key: Col) -> tuple[Col, ...]:
         Col("actual", "actual_minor", "money"),
         Col("variance", "variance_minor", "money"),
         Col("variance_pct", "variance_pct", "decimal"),
+        Col("outside_flight", "outside_minor", "money"),
         Col("fx_status", "fx_status", "code"),
     )
 
@@ -90,7 +94,13 @@ VIEWS = (
     ),
     ("By budget and channel", ("channel",), _summary(Col("channel", "channel", "code"))),
 )
-MONEY_SUMS = ("planned_minor", "committed_minor", "actual_minor", "variance_minor")
+MONEY_SUMS = (
+    "planned_minor",
+    "committed_minor",
+    "actual_minor",
+    "variance_minor",
+    "outside_minor",
+)
 HEADER = tuple(c.header for c in MAIN)
 
 

@@ -40,6 +40,9 @@ class Pace:
     state: str
     projected_overspend: bool
     label: str = ""
+    # Spend of the period outside the campaign's flight: its own figure, not in `actual`.
+    outside: Money | None = None
+    outside_missing: bool = False
 
     @property
     def state_label(self) -> str:
@@ -61,6 +64,8 @@ def to_pace(row: Any, currency: str, label: str = "") -> Pace:
         state=row["state"],
         projected_overspend=bool(row["projected_overspend"]),
         label=label,
+        outside=_money(row["outside_minor"], currency),
+        outside_missing=pd.isna(row["outside_minor"]),
     )
 
 

@@ -7,9 +7,12 @@ lines     line_id, budget_id, campaign_id, channel, planned_minor, window_start,
           (window = the campaign's flight inside the budget period)
 phases    line_id, month (first day), planned_minor           (optional monthly phasing)
 actuals   campaign_id, channel, day, kind ("actual" | "committed"), source ("ads" |
-          "influencers"), converted_minor (nullable Int64: <NA> = missing FX rate),
-          fx_rate, fx_rate_day                                 (see budgets.fx.convert_frame)
+          "influencers"), in_flight (bool), converted_minor (nullable Int64: <NA> = missing
+          FX rate), fx_rate, fx_rate_day          (analytics.spend.campaign_spend + convert)
 
+A line's actual is the in-flight spend of its campaign × channel inside the budget period;
+the period's spend outside the flight is `outside_minor`, shown beside it and kept out of
+spent, variance, projection and state (analytics.spend explains the windows).
 Commitments count before they are paid: spent = actual + committed. Ad spend is projected at
 its run rate to the end of the flight; influencer costs are lump sums and are not.
 """
@@ -38,6 +41,7 @@ SUMMED = (
     "committed_minor",
     "spent_minor",
     "projected_minor",
+    "outside_minor",
 )
 CENT = Decimal("0.01")
 
@@ -91,14 +95,29 @@ def monthly_plan(lines: pd.DataFrame, phases: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({"planned_minor": "int64", "plan_days": "int64"})
 
 
-def attach(lines: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
-    """Actual rows that belong to a line: same campaign × channel, day in the budget period."""
+def attach_all(lines: pd.DataFrame, actuals: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Actual rows that belong to a line (same campaign × channel, day in the budget period),
+    with their month: those inside the campaign's flight, and those outside it."""
     keys = lines[["line_id", "campaign_id", "channel", "budget_start", "budget_end"]]
     merged = actuals.merge(keys, on=["campaign_id", "channel"], how="inner")
     inside = (merged["day"] >= merged["budget_start"]) & (merged["day"] <= merged["budget_end"])
     merged = merged[inside].drop(columns=["budget_start", "budget_end"])
     merged["month"] = [d.replace(day=1) for d in merged["day"]]
-    return merged.reset_index(drop=True)
+    flight = merged["in_flight"].astype(bool)
+    return merged[flight].reset_index(drop=True), merged[~flight].reset_index(drop=True)
+
+
+def attach(lines: pd.DataFrame, actuals: pd.DataFrame) -> pd.DataFrame:
+    """The in-flight rows of `attach_all`: what a line's actual and committed count."""
+    return attach_all(lines, actuals)[0]
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate, leaving empty frames out (pandas warns about their dtypes otherwise)."""
+    full = [f for f in frames if not f.empty]
+    if not full:
+        return frames[0]
+    return pd.concat(full, ignore_index=True) if len(full) > 1 else full[0]
 
 
 def _sum_known(frame: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
@@ -135,21 +154,25 @@ def budget_vs_actual(
     """One row per line × month: planned, committed, actual, variance, variance_pct, fx."""
     keys = ["line_id", "month"]
     rows = plan[[*keys, "planned_minor"]]
-    attached = attach(lines, actuals)
-    for kind in ("committed", "actual"):
-        sums = _sum_known(attached[attached["kind"] == kind], keys, f"{kind}_minor")
-        rows = rows.merge(sums, on=keys, how="left")
-        rows[f"{kind}_minor"] = (
-            rows[f"{kind}_minor"]
+    attached, outside = attach_all(lines, actuals)
+    parts = (
+        ("committed_minor", attached[attached["kind"] == "committed"]),
+        ("actual_minor", attached[attached["kind"] == "actual"]),
+        ("outside_minor", outside),
+    )
+    for name, part in parts:
+        rows = rows.merge(_sum_known(part, keys, name), on=keys, how="left")
+        rows[name] = (
+            rows[name]
             .astype("Int64")
             .fillna(0)
-            .mask(rows[f"{kind}_minor_missing"].fillna(False).astype(bool))
+            .mask(rows[f"{name}_missing"].fillna(False).astype(bool))
         )
-    rows = rows.merge(_rates_used(attached, keys), on=keys, how="left")
-    rows["fx_missing"] = rows["committed_minor_missing"].fillna(False).astype(bool) | rows[
-        "actual_minor_missing"
-    ].fillna(False).astype(bool)
-    rows = rows.drop(columns=["committed_minor_missing", "actual_minor_missing"])
+    used = _concat([attached, outside])
+    rows = rows.merge(_rates_used(used, keys), on=keys, how="left")
+    flags = [f"{name}_missing" for name, _ in parts]
+    rows["fx_missing"] = rows[flags].fillna(False).astype(bool).any(axis=1)
+    rows = rows.drop(columns=flags)
     rows["variance_minor"] = (
         rows["planned_minor"].astype("Int64") - rows["committed_minor"] - rows["actual_minor"]
     )
@@ -170,7 +193,7 @@ def pace(
     lines: pd.DataFrame, plan: pd.DataFrame, actuals: pd.DataFrame, today: date
 ) -> pd.DataFrame:
     """Per line: plan to date, actual and committed to date, run-rate projection, state."""
-    attached = attach(lines, actuals)
+    attached, outside = attach_all(lines, actuals)
     to_date = attached[(attached["day"] <= today) | (attached["kind"] == "committed")]
     out = lines.copy()
     out["plan_to_date_minor"] = (
@@ -186,6 +209,12 @@ def pace(
         values = sums[name].reindex(out["line_id"]).astype("Int64").fillna(0).mask(missing)
         out[name] = values.set_axis(out.index)
         out["missing_rate"] = missing.to_numpy() | out.get("missing_rate", False)
+    sums = _sum_known(outside[outside["day"] <= today], ["line_id"], "outside_minor")
+    sums = sums.set_index("line_id")
+    missing = sums["outside_minor_missing"].reindex(out["line_id"]).fillna(False).astype(bool)
+    values = sums["outside_minor"].reindex(out["line_id"]).astype("Int64").fillna(0)
+    # Its own figure: a missing rate here leaves the line's state alone.
+    out["outside_minor"] = values.mask(missing).set_axis(out.index)
     out["spent_minor"] = out["actual_minor"] + out["committed_minor"]
     out["projected_minor"] = [
         _project(r, today)
@@ -268,6 +297,10 @@ def roll_up(paced: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         return paced.iloc[0:0]
     work = paced.assign(missing_rate=paced["missing_rate"].astype(bool))
     agg = {c: (c, "sum") for c in SUMMED}
+    for column in SUMMED:
+        # A sum holding an amount without a rate is missing too, never the part that has one.
+        work[f"{column}_na"] = work[column].isna()
+        agg[f"{column}_na"] = (f"{column}_na", "any")
     agg.update(
         missing_rate=("missing_rate", "any"),
         under_pct=("under_pct", "first"),
@@ -275,6 +308,8 @@ def roll_up(paced: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         lines=("line_id", "count"),
     )
     out = work.groupby(by, sort=True).agg(**agg).reset_index()
+    for column in SUMMED:
+        out[column] = out[column].astype("Int64").mask(out.pop(f"{column}_na"))
     return classify(out)
 
 

@@ -39,9 +39,14 @@ def dashboard():
         )
     )
     pacing, lines = finance_summary(budgets, today)
-    # Largest variances: the lines whose spend runs furthest from their plan to date.
+    # Largest variances: the lines whose spend runs furthest from their plan to date, and
+    # those with spend outside their flight (shown apart, never in the percentage).
     moving = [
-        x for x in lines if x.pace.spent and (x.pace.spent.minor or x.pace.plan_to_date.minor)
+        x
+        for x in lines
+        if (x.pace.spent and (x.pace.spent.minor or x.pace.plan_to_date.minor))
+        or x.pace.outside_missing
+        or (x.pace.outside and x.pace.outside.minor)
     ]
     ranked = sorted(moving, key=lambda x: -abs(x.share))
     pending_lines = list(

@@ -1,7 +1,8 @@
 """Influencer ROI from the database: builds the frame influencers.roi works on, and the chart.
 
-Cost is what influencer_costs reports (the contracted fee; only paid milestones of a cancelled
-partnership); revenue is attributed orders; reach numbers are the deliverables' metrics.
+Cost is the campaign's influencer spend of `analytics.spend` over all time (what
+influencer_costs reports: the contracted fee; only paid milestones of a cancelled partnership);
+revenue is attributed orders; reach numbers are the deliverables' metrics.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from sqlalchemy import func, select
 
-from analytics import axes
+from analytics import axes, spend
 from analytics.charts import LAYOUT, plain
 from campaigns.models import Campaign
 from core.extensions import db
 from core.money import exponent
 from influencers import roi
-from influencers.api import attributed_revenue, influencer_costs
+from influencers.api import attributed_revenue
 from influencers.models import Deliverable, Partnership
 
 KEY = tuple[int, int, str]  # partnership, campaign, currency
@@ -66,10 +67,19 @@ def roi_frame(campaign_ids: Iterable[int] | None = None) -> pd.DataFrame:
     ids = list(campaign_ids) if campaign_ids is not None else None
     sums: dict[KEY, dict[str, int]] = defaultdict(lambda: dict.fromkeys(roi.COUNT_COLUMNS, 0))
     home: dict[int, KEY] = {}
-    for cost in influencer_costs(ids):
-        key = (cost.partnership_id, cost.campaign_id, cost.currency)
-        sums[key]["cost_minor"] += cost.amount_minor
-        home.setdefault(cost.partnership_id, key)
+    # The cost is the campaign's influencer spend over all time (analytics.spend, the
+    # definition the budget pages use): paid + committed = the contracted fee.
+    costs = spend.influencer_spend(ids)
+    for pid, cid, cur, amount in zip(
+        costs["partnership_id"],
+        costs["campaign_id"],
+        costs["currency"],
+        costs["amount_minor"],
+        strict=True,
+    ):
+        key = (int(pid), int(cid), str(cur))
+        sums[key]["cost_minor"] += int(amount)
+        home.setdefault(int(pid), key)
     for rev in attributed_revenue(ids):
         key = (rev.partnership_id, rev.campaign_id, rev.currency)
         sums[key]["revenue_minor"] += rev.revenue_minor

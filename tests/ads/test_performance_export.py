@@ -14,6 +14,8 @@ from ads.models import Platform
 from core.extensions import db
 from tests import factories
 
+END = date(2026, 3, 31)
+
 
 def _seed(users):
     campaign = factories.CampaignFactory(name="Spring Launch", owner=users["marketer"])
@@ -90,3 +92,44 @@ def test_bad_dates_are_refused_cleanly(app):
     )
     assert result.exit_code != 0
     assert "2026-13-01" in result.output
+
+
+def test_spend_outside_the_flight_has_its_own_column(app, users):
+    # The campaign's flight is 2–31 March: the 1 March row is outside it. An unmapped
+    # platform campaign has no flight: its column stays empty.
+    campaign = factories.CampaignFactory(
+        name="Spring", owner=users["marketer"], start_date=date(2026, 3, 2), end_date=END
+    )
+    account = services.csv_account(Platform.META_ADS.value, "act_9", "EUR")
+    for external_id, campaign_id in (("1", campaign.id), ("2", None)):
+        pc = services.upsert_platform_campaign(account, external_id, f"PC {external_id}")
+        pc.campaign_id = campaign_id
+        db.session.flush()
+        services.upsert_facts(
+            account,
+            [
+                services.FactRow(
+                    platform_campaign_id=pc.id,
+                    level="campaign",
+                    object_id=external_id,
+                    day=date(2026, 3, d),
+                    attribution_setting="",
+                    currency="EUR",
+                    spend_minor=1_000 * d,
+                )
+                for d in (1, 2, 3)
+            ],
+            None,
+        )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["export", "performance", "--since", "2026-03-01", "--until", "2026-03-31"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["platform_campaign_id"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert Decimal(rows["1"]["spend"]) == Decimal("60.00")
+    assert Decimal(rows["1"]["spend_outside_flight"]) == Decimal("10.00")
+    assert rows["2"]["spend_outside_flight"] == "" and rows["2"]["flightdeck_campaign"] == ""
+    total = next(r for r in rows.values() if r["platform"] == "TOTAL")
+    assert Decimal(total["spend"]) == Decimal("120.00")
+    assert Decimal(total["spend_outside_flight"]) == Decimal("10.00")

@@ -122,7 +122,7 @@ def test_in_currency_keeps_unconvertible_rows_apart():
     ]
 
 
-def test_goal_progress_counts_converted_spend_when_every_rate_exists(campaign):
+def test_goal_progress_counts_converted_spend_when_every_rate_exists(campaign, client, login_as):
     goal = factories.GoalFactory(
         campaign=campaign,
         metric="spend",
@@ -132,7 +132,13 @@ def test_goal_progress_counts_converted_spend_when_every_rate_exists(campaign):
     )
     db.session.commit()
     refresh_goals([campaign.id], today=START + timedelta(days=3))
-    assert goal.current_value == Decimal("400.00")  # EUR only: USD has no rate yet
+    # USD has no rate yet: "missing rate", never the EUR part alone (400.00) as the spend.
+    assert goal.current_value is None and goal.progress_status == "missing_rate"
     _rates((START, "0.90"))
     refresh_goals([campaign.id], today=START + timedelta(days=3))
     assert goal.current_value == Decimal("796.00")  # 400.00 + 4 × 110.00 × 0.90
+    assert goal.progress_status == "on_track"
+    db.session.commit()
+    login_as("viewer")
+    html = client.get(f"/performance/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'data-goal-status="on_track"' in html and 'data-current="796.00' in html

@@ -139,6 +139,7 @@ def test_goal_progress_forecasts_to_the_deadline():
         deadline=deadline,
         today=date(2026, 3, 10),
         current=current,
+        data_through=date(2026, 3, 10),
     )
     assert on_track.forecast == Decimal("150.0000") and on_track.status == "on_track"
     at_risk = goal_math.progress(
@@ -149,6 +150,7 @@ def test_goal_progress_forecasts_to_the_deadline():
         deadline=deadline,
         today=date(2026, 3, 10),
         current=current,
+        data_through=date(2026, 3, 10),
     )
     assert at_risk.status == "at_risk"
     achieved = goal_math.progress(
@@ -159,6 +161,7 @@ def test_goal_progress_forecasts_to_the_deadline():
         deadline=deadline,
         today=date(2026, 3, 10),
         current=current,
+        data_through=date(2026, 3, 10),
     )
     assert achieved.status == "achieved"
     roas = goal_math.metric_value(facts, "roas", "EUR")
@@ -171,6 +174,7 @@ def test_goal_progress_forecasts_to_the_deadline():
         deadline=deadline,
         today=date(2026, 4, 2),
         current=roas,
+        data_through=date(2026, 3, 10),
     )
     assert missed.status == "missed"
     over_budget = goal_math.progress(
@@ -181,6 +185,7 @@ def test_goal_progress_forecasts_to_the_deadline():
         deadline=deadline,
         today=date(2026, 3, 10),
         current=goal_math.metric_value(facts, "spend", "EUR"),
+        data_through=date(2026, 3, 10),
     )
     assert over_budget.status == "missed"  # 1,000 spent already exceeds 900
     assert goal_math.metric_value(facts, "spend", "USD") is None  # never mixes currencies

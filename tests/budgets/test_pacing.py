@@ -29,7 +29,16 @@ def lines(*specs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def spend(campaign_id, total, days=46, kind="actual", source="ads", first=START, missing=False):
+def spend(
+    campaign_id,
+    total,
+    days=46,
+    kind="actual",
+    source="ads",
+    first=START,
+    missing=False,
+    in_flight=True,
+):
     """`total` spread evenly over `days` days from `first`."""
     rows = []
     for i in range(days):
@@ -40,6 +49,7 @@ def spend(campaign_id, total, days=46, kind="actual", source="ads", first=START,
                 "kind": kind, "source": source,
                 "converted_minor": pd.NA if missing else amount, "fx_rate": None,
                 "fx_rate_day": None, "currency": "EUR", "amount_minor": amount,
+                "in_flight": in_flight,
             }
         )  # fmt: skip
     return rows
@@ -49,7 +59,7 @@ def actuals(*groups) -> pd.DataFrame:
     rows = [r for g in groups for r in g]
     frame = pd.DataFrame(rows, columns=[
         "campaign_id", "channel", "day", "kind", "source", "converted_minor", "fx_rate",
-        "fx_rate_day", "currency", "amount_minor"])  # fmt: skip
+        "fx_rate_day", "currency", "amount_minor", "in_flight"])  # fmt: skip
     frame["converted_minor"] = frame["converted_minor"].astype("Int64")
     return frame
 
@@ -179,3 +189,43 @@ def test_roll_up_sums_and_reclassifies():
     assert budget["planned_minor"] == 18_400_000
     assert budget["spent_minor"] == 6_900_000
     assert budget["state"] == "under_pacing"  # 75 % of plan to date
+
+
+def test_spend_outside_the_flight_is_its_own_figure():
+    # The flight is December; October's spend (an evergreen platform campaign) is outside it.
+    frame = lines((9_300_000, (date(2026, 12, 1), END)))
+    acts = actuals(
+        spend(1, 7_410_500, days=31, in_flight=False),
+        spend(1, 3_000, days=1, in_flight=False, first=date(2026, 11, 20)),  # after today
+    )
+    result = paced(frame, acts)
+    assert result.loc[1, "actual_minor"] == 0 and result.loc[1, "spent_minor"] == 0
+    assert result.loc[1, "outside_minor"] == 7_410_500  # to date: not the 20 November day
+    assert result.loc[1, "state"] == "on_track"  # nothing due before the flight, nothing spent
+    plan = pacing.monthly_plan(frame, pd.DataFrame(columns=["line_id", "month", "planned_minor"]))
+    rows = pacing.budget_vs_actual(frame, plan, acts).set_index("month")
+    assert rows.loc[date(2026, 10, 1), "outside_minor"] == 7_410_500
+    assert rows.loc[date(2026, 11, 1), "outside_minor"] == 3_000
+    assert rows["actual_minor"].sum() == 0
+    assert rows.loc[date(2026, 12, 1), "variance_minor"] == 9_300_000
+
+
+def test_a_missing_rate_outside_the_flight_leaves_the_line_alone():
+    frame = lines(9_200_000)
+    acts = actuals(spend(1, 4_600_000), spend(1, 500, days=1, missing=True, in_flight=False))
+    result = paced(frame, acts)
+    assert result.loc[1, "state"] == "on_track" and result.loc[1, "actual_minor"] == 4_600_000
+    assert pd.isna(result.loc[1, "outside_minor"])
+
+
+def test_a_roll_up_with_a_missing_rate_is_missing_not_the_known_part():
+    frame = lines(9_200_000, 9_200_000)
+    result = pacing.pace(
+        frame,
+        pacing.monthly_plan(frame, pd.DataFrame(columns=["line_id", "month", "planned_minor"])),
+        actuals(spend(1, 4_600_000), spend(2, 2_300_000, missing=True)),
+        TODAY,
+    )
+    budget = pacing.roll_up(result, ["budget_id"]).iloc[0]
+    assert pd.isna(budget["spent_minor"]) and pd.isna(budget["actual_minor"])
+    assert budget["planned_minor"] == 18_400_000 and budget["state"] == "missing_rate"

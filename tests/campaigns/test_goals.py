@@ -570,3 +570,164 @@ def test_goal_errors_never_crashes_on_any_text(marketer, campaign):
             assert "direction" in errors
 
     check()
+
+
+# --- Progress and forecast, against hand-computed cases ----------------------------------
+
+
+def _synced(campaign, days: dict[date, tuple[int, int, int]], *, platform="meta_ads", through=None):
+    """Facts for `campaign` on one account: day -> (spend minor, conversions, reach)."""
+    from ads import services
+
+    account = services.csv_account(platform, f"acct-{platform}-{campaign.id}", "EUR")
+    account.synced_through = through
+    pc = services.upsert_platform_campaign(account, f"pc-{platform}", campaign.name)
+    services.map_manually(pc, campaign.id)
+    db.session.flush()
+    services.upsert_facts(
+        account,
+        [
+            services.FactRow(
+                platform_campaign_id=pc.id,
+                level="campaign",
+                object_id=pc.external_id,
+                day=day,
+                attribution_setting="",
+                currency="EUR",
+                spend_minor=minor,
+                impressions=1000,
+                clicks=10,
+                reach=reach,
+                conversions=conversions,
+                conversion_value_minor=minor * 3,
+            )
+            for day, (minor, conversions, reach) in days.items()
+        ],
+        None,
+    )
+    db.session.commit()
+
+
+def _goal(campaign, metric, target, direction="at_least", channel=None, deadline=END):
+    goal = factories.GoalFactory(
+        campaign=campaign,
+        metric=metric,
+        direction=direction,
+        baseline=Decimal(0),
+        target=Decimal(target),
+        deadline=deadline,
+        channel=channel,
+    )
+    db.session.commit()
+    return goal
+
+
+def _refresh(campaign, today):
+    from analytics.services import refresh_goals
+
+    refresh_goals([campaign.id], today=today)
+    db.session.commit()
+
+
+TEN_DAYS = {date(2026, 3, d): (10_000, 5, 800) for d in range(1, 11)}  # 1–10 March
+
+
+def test_forecast_divides_by_the_days_with_data_not_the_days_elapsed(marketer):
+    # Synced through 10 March, looked at on the 11th (today's numbers are not in yet):
+    # 50 conversions in 10 days → 50 × 31 / 10 = 155 by 31 March. Dividing by the 11 days
+    # elapsed gave 140.9091 (9 % low) and called a 150 target "at risk".
+    campaign = make_campaign(marketer)
+    _synced(campaign, TEN_DAYS)
+    goal = _goal(campaign, "conversions", 150)
+    _refresh(campaign, today=date(2026, 3, 11))
+    assert goal.current_value == Decimal(50)
+    assert goal.forecast_value == Decimal("155.0000")
+    assert goal.progress_status == "on_track"
+
+
+def test_days_a_sync_covered_without_spend_count_as_days_with_data(marketer):
+    # Nothing delivered 11–14 March, but the account was synced through the 14th:
+    # 14 days with data → 50 × 31 / 14 = 110.7143 (half-even to 4 places).
+    campaign = make_campaign(marketer)
+    _synced(campaign, TEN_DAYS, through=date(2026, 3, 14))
+    goal = _goal(campaign, "conversions", 150)
+    _refresh(campaign, today=date(2026, 3, 15))
+    assert goal.forecast_value == Decimal("110.7143")
+    assert goal.progress_status == "at_risk"
+
+
+def test_days_with_data_count_from_the_flight_start(marketer):
+    # First spend on 5 March, last on 10 March: the flight ran from the 1st, so 10 days
+    # (not 6) → 600.00 spent → 600 × 31 / 10 = 1,860.00 by the deadline.
+    campaign = make_campaign(marketer)
+    _synced(campaign, {date(2026, 3, d): (10_000, 1, 0) for d in range(5, 11)})
+    goal = _goal(campaign, "spend", 1800, direction="at_most")
+    _refresh(campaign, today=date(2026, 3, 11))
+    assert goal.current_value == Decimal("600.00")
+    assert goal.forecast_value == Decimal("1860.0000")
+    assert goal.progress_status == "at_risk"
+
+
+def test_a_channel_goal_counts_its_own_channel_days(marketer):
+    # Meta synced through the 10th, Google through the 20th: a Meta goal divides by 10 days,
+    # an all-channel goal by 20.
+    campaign = make_campaign(marketer, channels_csv=",meta_ads,google_ads,")
+    _synced(campaign, TEN_DAYS, through=date(2026, 3, 10))
+    _synced(
+        campaign,
+        {date(2026, 3, 20): (0, 10, 0)},
+        platform="google_ads",
+        through=date(2026, 3, 20),
+    )
+    meta = _goal(campaign, "conversions", 100, channel="meta_ads")
+    every = _goal(campaign, "conversions", 100)
+    _refresh(campaign, today=date(2026, 3, 21))
+    assert (meta.current_value, meta.forecast_value) == (Decimal(50), Decimal("155.0000"))
+    # 60 conversions in 20 days → 60 × 31 / 20 = 93.
+    assert (every.current_value, every.forecast_value) == (Decimal(60), Decimal("93.0000"))
+
+
+def test_after_the_deadline_the_forecast_is_what_happened(marketer):
+    campaign = make_campaign(marketer)
+    _synced(campaign, TEN_DAYS, through=date(2026, 4, 2))
+    goal = _goal(campaign, "conversions", 60, deadline=date(2026, 3, 10))
+    _refresh(campaign, today=date(2026, 4, 3))
+    assert goal.current_value == Decimal(50) and goal.forecast_value == Decimal("50.0000")
+    assert goal.progress_status == "missed"
+
+
+def test_ratio_goals_forecast_their_current_value(marketer):
+    campaign = make_campaign(marketer)
+    _synced(campaign, TEN_DAYS)
+    goal = _goal(campaign, "roas", 2.5)
+    _refresh(campaign, today=date(2026, 3, 11))
+    assert goal.current_value == goal.forecast_value == Decimal("3.0000")
+    assert goal.progress_status == "on_track"
+
+
+def test_reach_is_never_summed_nor_projected(marketer, client):
+    # 10 days of 800 people reached: the same people, or not — a sum (8,000) or a projection
+    # (24,800) would be made up. The goal says "not additive".
+    campaign = make_campaign(marketer)
+    _synced(campaign, TEN_DAYS)
+    goal = _goal(campaign, "reach", 5000)
+    _refresh(campaign, today=date(2026, 3, 11))
+    assert goal.current_value is None and goal.forecast_value is None
+    assert goal.progress_status == "not_additive"
+    html = client.get(f"/performance/campaigns/{campaign.id}").get_data(as_text=True)
+    row = html.split(f'data-goal="{goal.id}"')[1].split("</tr>")[0]
+    assert "not additive" in row and "Reach is not additive" in unescape(row)
+    assert "8,000" not in row and "24,800" not in row
+    detail = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "not additive" in detail and "8,000" not in detail
+
+
+def test_days_with_data_never_pass_today_or_the_deadline():
+    from analytics.goals import days_with_data
+
+    start, deadline = date(2026, 3, 1), date(2026, 3, 31)
+    assert days_with_data(start, deadline, date(2026, 3, 11), date(2026, 3, 10)) == 10
+    assert days_with_data(start, deadline, date(2026, 3, 11), date(2026, 3, 20)) == 11
+    assert days_with_data(start, deadline, date(2026, 5, 1), date(2026, 4, 20)) == 31
+    assert days_with_data(start, deadline, date(2026, 3, 11), None) == 0
+    assert days_with_data(start, deadline, date(2026, 3, 11), date(2026, 2, 20)) == 0
