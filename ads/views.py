@@ -6,7 +6,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ads import services, sync
+from ads import mapping, services, sync
 from ads.forms import ConnectMetaForm, CsvImportForm, MappingForm, SyncForm
 from ads.models import AdAccount, PlatformCampaign, RunStatus, SpendFact, SyncRun
 from analytics.services import refresh_goals
@@ -77,14 +77,15 @@ def connect():
     return render_template("ads/connect.html", form=form, replacing=replacing), status
 
 
-def _campaign_choices() -> dict[str, str]:
-    rows = db.session.execute(
-        select(Campaign.id, Campaign.name)
+def _campaign_choices(rights: mapping.MapRights) -> dict[str, str]:
+    """The campaigns this person may put spend on (their own; every one for an admin)."""
+    campaigns = db.session.scalars(
+        select(Campaign)
         .where(Campaign.status != CampaignStatus.ARCHIVED.value)
         .order_by(Campaign.name)
     )
     return {"": "— automatic (naming rule) —", "none": "— not a Flightdeck campaign —"} | {
-        str(cid): name for cid, name in rows
+        str(c.id): c.name for c in campaigns if rights.allows(c.id)
     }
 
 
@@ -92,6 +93,7 @@ def _campaign_choices() -> dict[str, str]:
 @require("ads.view")
 def account(account_id: int):
     acc = get_for(AdAccount, account_id, "ads.view")
+    rights = mapping.MapRights(current_user)
     runs = db.session.scalars(
         select(SyncRun).where(SyncRun.account_id == acc.id).order_by(SyncRun.id.desc()).limit(15)
     ).all()
@@ -108,7 +110,9 @@ def account(account_id: int):
         runs=runs,
         spend={k: Money(int(v or 0), acc.currency) for k, v in spend.items()},
         sync_form=SyncForm(),
-        choices=_campaign_choices(),
+        choices=_campaign_choices(rights),
+        rights=rights,
+        held_reason=mapping.held_reason,
         live=sync.active_run(acc.id) if acc.platform == "meta_ads" else None,
     )
 
@@ -180,17 +184,11 @@ def run_status(run_id: int):
 def map_campaign(pc_id: int):
     pc = get_for(PlatformCampaign, pc_id, "ads.map")
     form = MappingForm()
-    choice = (form.campaign_id.data or "").strip()
     before = pc.campaign_id
     try:
-        if choice == "":
-            services.map_manually(pc, None)
-        elif choice == "none":
-            pc.campaign_id, pc.mapping_source = None, "manual"
-        elif choice.isdigit():
-            services.map_manually(pc, int(choice))
-        else:
-            raise services.AdsError("Choose a campaign from the list.")
+        message = mapping.change_mapping(
+            pc, form.campaign_id.data or "", mapping.MapRights(current_user)
+        )
     except services.AdsError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -198,7 +196,7 @@ def map_campaign(pc_id: int):
         # Goal progress follows the spend to its new campaign at once, not at the next sync.
         refresh_goals([before, pc.campaign_id])
         db.session.commit()
-        flash(f"“{pc.name}” mapping saved.", "success")
+        flash(message, "success" if pc.mapping_source != "held" else "warning")
     return redirect(url_for("ads.account", account_id=pc.account_id))
 
 
