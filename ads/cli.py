@@ -90,8 +90,16 @@ def sync_cmd(account_id: str, since: str | None, until: str | None, enqueue: boo
 )
 @click.option("--account-id", default=None, help="When the export has no account column")
 @click.option("--currency", default=None, help="When the export has no currency column")
+@click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy"]),
+    default=None,
+    help="Day/month order of dates like 05/11/2026, when the file does not tell",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_csv_cmd(platform: str, account_id: str | None, currency: str | None, file: Path) -> None:
+def import_csv_cmd(
+    platform: str, account_id: str | None, currency: str | None, date_order: str | None, file: Path
+) -> None:
     """Import a platform's daily campaign CSV export."""
     from ads.csv_import import import_csv
 
@@ -102,6 +110,7 @@ def import_csv_cmd(platform: str, account_id: str | None, currency: str | None, 
             filename=file.name,
             account_id=account_id,
             currency=currency,
+            date_order=date_order,
         )
         db.session.commit()
     click.echo(result.message)

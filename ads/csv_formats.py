@@ -14,9 +14,12 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from itertools import islice
 
+from ads.csv_cells import parse_range
+from ads.csv_dates import DateRule
 from ads.csv_platforms import (
     ALIASES,
     ENGLISH_DAY_COLUMNS,
@@ -210,6 +213,10 @@ class Layout:
     decimal_comma: bool = False
     day_first: bool = False
     day_first_default: bool = False  # D/M when no value tells: the day column is not English
+    # "November 1, 2026 - November 30, 2026" above the header, and its line.
+    date_range: tuple[date, date] | None = None
+    range_line: int | None = None
+    dates: DateRule | None = None  # decided by csv_parse from all the rows
 
 
 @dataclass
@@ -268,6 +275,7 @@ def _scan(text: str, platform: str) -> tuple[Layout | None, set[str], _Undated |
                 if best is None or score > best[0]:
                     meta = _meta_account(head[:index])
                     layout = Layout(delimiter, index, line, cells, columns, currency, meta)
+                    layout.range_line, layout.date_range = _meta_range(head[:index])
                     layout.spend_scale = MICROS if micros else Decimal(1)
                     best = (score, layout, set(seen))
                 break
@@ -288,6 +296,17 @@ def _period(cells: list[str]) -> tuple[str, str]:
             if name == prefix or (name.startswith(prefix) and len(prefix) > 3):
                 return period, cell.strip()
     return "", ""
+
+
+def _meta_range(records: list[tuple[int, list[str]]]) -> tuple[int | None, tuple | None]:
+    """The report's date range above the header, when it reads the same in either day order
+    (Google Ads writes "November 1, 2026 - November 30, 2026" on line 2)."""
+    for line, cells in records:
+        text = " ".join(c.strip() for c in cells if c.strip())
+        span = parse_range(text, False)
+        if span is not None and span == parse_range(text, True):
+            return line, span
+    return None, None
 
 
 _META_ACCOUNT = re.compile(r"^\s*account(?:\s*id)?\s*:\s*(.+)$", re.IGNORECASE)

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ads.csv_cells import short
+from ads.csv_dates import ORDERS
 from ads.csv_formats import FileProblem
 from ads.csv_group import Group, group_rows
 from ads.csv_parse import Parsed, parse_file
@@ -74,6 +75,7 @@ def import_csv(
     account_id: str | None = None,
     currency: str | None = None,
     user_id: int | None = None,
+    date_order: str | None = None,
 ) -> ImportResult:
     """Import one daily campaign export; never raises for bad input.
 
@@ -93,7 +95,7 @@ def import_csv(
     db.session.add(run)
     db.session.flush()
     try:
-        parsed = _parse_arguments_and_file(platform, data, account_id, currency)
+        parsed = _parse_arguments_and_file(platform, data, account_id, currency, date_order)
         groups = _read_rows(parsed, platform)
     except FileProblem as exc:
         return _finish_failed(run, str(exc), exc.encoding, exc.header_row)
@@ -114,7 +116,11 @@ def import_csv(
 
 
 def _parse_arguments_and_file(
-    platform: str, data: bytes, account_id: str | None, currency: str | None
+    platform: str,
+    data: bytes,
+    account_id: str | None,
+    currency: str | None,
+    date_order: str | None,
 ) -> Parsed:
     if platform not in PLATFORM_LABELS:
         raise FileProblem(f"Unknown platform {platform!r}: choose {', '.join(PLATFORM_LABELS)}.")
@@ -127,8 +133,10 @@ def _parse_arguments_and_file(
         currency = currency.strip().upper()
         if currency not in known_currencies():
             raise FileProblem(f"{short(currency)} is not an ISO 4217 currency code.")
+    if date_order and date_order not in ORDERS:
+        raise FileProblem(f"Unknown date order {short(date_order)!r}: choose dmy or mdy.")
     try:
-        return parse_file(platform, bytes(data), account_id, currency or None)
+        return parse_file(platform, bytes(data), account_id, currency or None, date_order or None)
     except FileProblem:
         raise
     except Exception as exc:  # a parser bug must not become a 500 or a partial write

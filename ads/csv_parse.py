@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from ads.csv_cells import EMPTY_CELLS, Sniffer, parse_range, short
+from ads.csv_dates import DateEvidence
 from ads.csv_formats import FileProblem, Layout, decode, find_layout, norm, read_records
-from ads.csv_platforms import HOW_TO_EXPORT
+from ads.csv_platforms import HOW_TO_EXPORT, PLATFORM_DATE_ORDER, PLATFORM_LABELS
 from ads.csv_rows import MAX_ERRORS, TOTAL_LINE, Row, RowError, RowReader
 
 
@@ -48,7 +49,13 @@ class Parsed:
             self.errors.extend(problems[:room])
 
 
-def parse_file(platform: str, data: bytes, account_id: str, currency: str | None) -> Parsed:
+def parse_file(
+    platform: str,
+    data: bytes,
+    account_id: str,
+    currency: str | None,
+    date_order: str | None = None,
+) -> Parsed:
     """The file's layout and its rows (lazily); FileProblem when nothing can be imported."""
     if not data.strip():
         raise FileProblem("The file is empty.")
@@ -57,7 +64,7 @@ def parse_file(platform: str, data: bytes, account_id: str, currency: str | None
         raise FileProblem("The file is empty.", encoding)
     try:
         layout = find_layout(text, platform)
-        _learn_conventions(text, layout, platform)
+        _learn_conventions(text, layout, platform, date_order)
     except FileProblem as exc:
         exc.encoding = encoding
         raise
@@ -73,11 +80,13 @@ def _data_records(text: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
     return islice(read_records(text, layout.delimiter), layout.header_index + 1, None)
 
 
-def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
-    """Date order and decimal comma from the whole file; refuse a file whose rows each cover
-    more than one day (LinkedIn's default "All" or "Monthly" breakdown, a date-range column)."""
+def _learn_conventions(text: str, layout: Layout, platform: str, date_order: str | None) -> None:
+    """How dates are written (csv_dates) and the decimal comma, from the whole file; refuse a
+    file whose rows each cover more than one day (LinkedIn's default "All" or "Monthly"
+    breakdown, a date-range column)."""
     cols = layout.columns
-    sniffer = Sniffer(layout.delimiter, layout.day_first_default)
+    sniffer = Sniffer(layout.delimiter)
+    dates = DateEvidence()
     day_col, end_col = cols["day"], cols.get("end_day")
     money = [cols[k] for k in ("spend", "conversion_value", "daily_spend") if k in cols]
     dated = spans = 0
@@ -87,10 +96,11 @@ def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
             if len(cells) <= day_col:
                 continue
             raw = cells[day_col].strip()
+            dates.day(raw)
             # Every date of the row tells the order: LinkedIn's campaign start dates too.
-            for cell in cells:
-                if "/" in cell:
-                    sniffer.date(cell)
+            for index, cell in enumerate(cells):
+                if "/" in cell and index != day_col:
+                    dates.cell(cell)
             for index in money:
                 if index < len(cells):
                     sniffer.amount(cells[index])
@@ -106,7 +116,16 @@ def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
                 example = example or raw
     except csv.Error as exc:
         raise FileProblem(f"The file is not valid CSV: {exc}.", "", layout.header_line) from None
-    layout.day_first = sniffer.day_first
+    layout.dates = dates.rule(
+        chosen=date_order,
+        date_range=layout.date_range,
+        range_line=layout.range_line,
+        day_column=layout.header[day_col].strip().lstrip("\ufeff"),
+        column_is_english=not layout.day_first_default,
+        platform_order=PLATFORM_DATE_ORDER.get(platform),
+        platform_label=PLATFORM_LABELS[platform],
+    )
+    layout.day_first = layout.dates.day_first
     layout.decimal_comma = sniffer.decimal_comma
     if dated and spans == dated:
         raise FileProblem(

@@ -185,6 +185,10 @@ class RowReader:
         if not raw_day:
             problem("day", "the date is missing")
             return None
+        dates = self.layout.dates
+        if dates is not None and (why := dates.problem(raw_day)):
+            problem("day", why)
+            return None
         try:
             day = parse_date(raw_day, self.layout.day_first)
         except ValueError as exc:
@@ -193,6 +197,9 @@ class RowReader:
             return None
         raw_end = self.cell(cells, "end_day")
         if raw_end and raw_end.lower() not in EMPTY_CELLS:
+            if dates is not None and (why := dates.problem(raw_end)):
+                problem("end_day", why)
+                return None
             try:
                 end = parse_date(raw_end, self.layout.day_first)
             except ValueError as exc:

@@ -216,6 +216,7 @@ def import_csv():
             account_id=form.account_id.data or None,
             currency=form.currency.data or None,
             user_id=current_user.id,
+            date_order=form.date_order.data or None,
         )
         db.session.commit()
     status = 400 if request.method == "POST" and form.errors else 200
