@@ -63,7 +63,17 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
-    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Uploads (imports) are streamed to UPLOAD_DIR (default instance/uploads) and read back as
+    # streams; see core/uploads.py. A request may carry the file plus a little form.
+    UPLOAD_DIR: str | None = None
+    UPLOAD_MAX_BYTES = 256 * 1024 * 1024
+    UPLOAD_MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+    UPLOAD_MAX_ZIP_RATIO = 100
+    UPLOAD_MAX_LINE_CHARS = 1024 * 1024
+    IMPORT_MAX_ROWS = 2_000_000  # ad platform CSV exports
+    ROSTER_MAX_ROWS = 100_000
+    ORDERS_MAX_ROWS = 1_000_000  # orders and deliverable metrics
+    MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024
 
     # Sign-in throttling: this many failures inside the window lock the key.
     LOGIN_MAX_FAILURES = 5
@@ -91,6 +101,7 @@ class Config:
         self.META_POLL_INTERVAL = float(_env("META_POLL_INTERVAL", str(self.META_POLL_INTERVAL)))
         self.META_PAGE_SIZE = int(_env("META_PAGE_SIZE", str(self.META_PAGE_SIZE)))
         self.SYNC_STALE_SECONDS = int(_env("SYNC_STALE_SECONDS", str(self.SYNC_STALE_SECONDS)))
+        self.UPLOAD_DIR = _env("UPLOAD_DIR", self.UPLOAD_DIR)
 
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'flightdeck.db'}"

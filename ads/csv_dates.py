@@ -119,22 +119,40 @@ class DateEvidence:
     readings: dict[str, _Reading] = field(
         default_factory=lambda: {"dmy": _Reading(), "mdy": _Reading()}
     )
+    _days: dict[str, tuple] = field(default_factory=dict)  # day cell -> (its shape's count, order)
 
-    def cell(self, raw: str) -> None:
-        """Any numeric date of a row (LinkedIn's campaign start dates tell the order too)."""
+    def cell(self, raw: str) -> str | None:
+        """Any numeric date of a row (LinkedIn's campaign start dates tell the order too);
+        returns the order it proves, if any."""
         parts = numeric_parts(raw)
         if parts is None:
-            return
+            return None
         first, second, _year, _sep = parts
         if first > 12 and second <= 12:
+            self._count("dmy", raw)
+            return "dmy"
+        if second > 12 and first <= 12:
+            self._count("mdy", raw)
+            return "mdy"
+        return None
+
+    def _count(self, order: str, raw: str) -> None:
+        if order == "dmy":
             self.day_first_values += 1
-            self.examples.setdefault("dmy", raw.strip())
-        elif second > 12 and first <= 12:
+        else:
             self.month_first_values += 1
-            self.examples.setdefault("mdy", raw.strip())
+        self.examples.setdefault(order, raw.strip())
 
     def day(self, raw: str) -> None:
-        """A day-column cell: its shape, and where it falls in either order."""
+        """A day-column cell: its shape, and where it falls in either order (a file has few
+        distinct dates and many rows: each is weighed once, then counted)."""
+        known = self._days.get(raw)
+        if known is not None:
+            shape_seen, order = known
+            shape_seen[0] += 1
+            if order is not None:
+                self._count(order, raw)
+            return
         shape = date_shape(raw)
         if shape is None:
             return
@@ -145,7 +163,9 @@ class DateEvidence:
             first, second, year, _sep = parts
             self.readings["mdy"].add(year, first, second)
             self.readings["dmy"].add(year, second, first)
-        self.cell(raw)
+        order = self.cell(raw)
+        if len(self._days) < 100_000:
+            self._days[raw] = (seen, order)
 
     def rule(
         self,

@@ -51,8 +51,32 @@ class MapRights:
 SYSTEM = MapRights()
 
 
-def naming_rule(name: str) -> tuple[int | None, str]:
+class CampaignIndex:
+    """Every campaign's id and name, read once for a whole import: the naming rule for
+    thousands of platform campaigns without two queries each."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.by_name: dict[str, int] = {}
+        rows = db.session.execute(select(Campaign.id, Campaign.name).order_by(Campaign.id))
+        for campaign_id, name in rows:
+            self.ids.add(campaign_id)
+            self.by_name.setdefault((name or "").lower(), campaign_id)
+
+    def rule(self, name: str) -> tuple[int | None, str]:
+        tag = TAG_RE.search(name or "")
+        if tag and int(tag.group(1)) in self.ids:
+            return int(tag.group(1)), MappingSource.TAG.value
+        match = self.by_name.get((name or "").strip().lower())
+        if match:
+            return match, MappingSource.NAME.value
+        return None, MappingSource.NONE.value
+
+
+def naming_rule(name: str, index: CampaignIndex | None = None) -> tuple[int | None, str]:
     """Naming rule: a "[FD-<id>]" tag wins; else an exact (case-insensitive) name match."""
+    if index is not None:
+        return index.rule(name)
     tag = TAG_RE.search(name or "")
     if tag:
         campaign_id = int(tag.group(1))
@@ -66,10 +90,12 @@ def naming_rule(name: str) -> tuple[int | None, str]:
     return None, MappingSource.NONE.value
 
 
-def auto_campaign_for(name: str, rights: MapRights = SYSTEM) -> tuple[int | None, str]:
+def auto_campaign_for(
+    name: str, rights: MapRights = SYSTEM, index: CampaignIndex | None = None
+) -> tuple[int | None, str]:
     """The naming rule, within `rights`: a match the user may not edit is held back unmapped
     (never a fallback to another match: the tag says where the spend belongs)."""
-    campaign_id, source = naming_rule(name)
+    campaign_id, source = naming_rule(name, index)
     if not rights.allows(campaign_id):
         return None, MappingSource.HELD.value
     return campaign_id, source
@@ -119,6 +145,21 @@ def upsert_platform_campaign(
     if pc is None:
         pc = PlatformCampaign(account_id=account.id, external_id=external_id)
         db.session.add(pc)
+    refresh_platform_campaign(pc, name, status, objective, rights)
+    db.session.flush()
+    return pc
+
+
+def refresh_platform_campaign(
+    pc: PlatformCampaign,
+    name: str,
+    status: str = "",
+    objective: str = "",
+    rights: MapRights = SYSTEM,
+    index: CampaignIndex | None = None,
+) -> None:
+    """A platform campaign's latest name and status, its automatic mapping re-applied within
+    `rights` (manual and held mappings stay). Does not flush."""
     if name and pc.name != name:
         pc.name = name[:400]
     if status:
@@ -127,11 +168,9 @@ def upsert_platform_campaign(
         pc.objective = objective[:60]
     pc.last_seen_at = utcnow()
     if pc.mapping_source not in (MappingSource.MANUAL.value, MappingSource.HELD.value):
-        campaign_id, source = auto_campaign_for(pc.name, rights)
+        campaign_id, source = auto_campaign_for(pc.name, rights, index)
         if (pc.campaign_id, pc.mapping_source) != (campaign_id, source):
             pc.campaign_id, pc.mapping_source = campaign_id, source
-    db.session.flush()
-    return pc
 
 
 def map_manually(pc: PlatformCampaign, campaign_id: int | None) -> None:
