@@ -73,6 +73,7 @@ class Config:
     IMPORT_MAX_ROWS = 2_000_000  # ad platform CSV exports
     ROSTER_MAX_ROWS = 100_000
     ORDERS_MAX_ROWS = 1_000_000  # orders and deliverable metrics
+    IMPORT_STALE_SECONDS = 1800  # a running import this long without a heartbeat was killed
     MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024
 
     # Sign-in throttling: this many failures inside the window lock the key.

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ads.csv_cells import short
 from ads.csv_dates import ORDERS
@@ -115,19 +115,26 @@ def import_csv(
             if isinstance(exc, FileProblem):
                 raise
             log.exception("CSV import %s refused by the database", run.id)
-            return _finish_failed(
-                run,
-                f"The database refused this import ({type(exc).__name__}); nothing from the file "
-                "was stored.",
-                parsed.encoding,
-                parsed.layout.header_line,
-            )
+            return _finish_failed(run, _refused(exc), parsed.encoding, parsed.layout.header_line)
     except FileProblem as exc:
         return _finish_failed(run, str(exc), exc.encoding, exc.header_row)
     finally:
         if spool is not None:
             spool.close()
     return _finish(run, platform, parsed, groups, *stored)
+
+
+def _refused(exc: Exception) -> str:
+    if isinstance(exc, IntegrityError):
+        # Two imports creating one new account or campaign at the same moment.
+        return (
+            "Another import added the same accounts or campaigns at the same moment: nothing "
+            "from this file was stored. Import it again."
+        )
+    return (
+        f"The database refused this import ({type(exc).__name__}); nothing from the file "
+        "was stored."
+    )
 
 
 def _run_row(run_id: int | None, filename: str, user_id: int | None, platform: str) -> SyncRun:
@@ -268,7 +275,13 @@ def _read_rows(parsed: Parsed, platform: str, spool: Spool) -> dict[str, Group]:
 def _finish_failed(run: SyncRun, message: str, encoding: str, header_row: int | None):
     run.status = RunStatus.FAILED.value
     run.error = message
-    run.details = {**run.details, "encoding": encoding, "header_row": header_row, "errors": []}
+    run.details = {
+        **run.details,
+        "message": message,
+        "encoding": encoding,
+        "header_row": header_row,
+        "errors": [],
+    }
     run.finished_at = utcnow()
     db.session.flush()
     return ImportResult(
@@ -299,6 +312,7 @@ def _finish(
     run.progress = 100
     run.details = {
         "platform": platform,
+        "message": message,
         "encoding": parsed.encoding,
         "header_row": parsed.layout.header_line,
         "delimiter": parsed.layout.delimiter,

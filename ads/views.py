@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -14,6 +14,7 @@ from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
 from core.money import Money
 from core.permissions import get_for, require
+from core.uploads import UploadProblem
 
 bp = Blueprint("ads", __name__, url_prefix="/ads")
 
@@ -203,24 +204,36 @@ def map_campaign(pc_id: int):
 @bp.route("/import", methods=["GET", "POST"])
 @require("ads.import")
 def import_csv():
-    from ads.csv_import import import_csv as run_import
+    """Upload an export: it is stored and imported by a job; the page follows the job (at
+    once final when jobs run inline) and shows its row report. `?run=N` shows an import."""
+    from ads.csv_jobs import close_stale_imports, queue_import
 
     form = CsvImportForm()
-    result = None
+    run = None
     if form.validate_on_submit():
-        data = form.file.data.read()
-        result = run_import(
-            form.platform.data,
-            data,
-            filename=form.file.data.filename or "",
-            account_id=form.account_id.data or None,
-            currency=form.currency.data or None,
-            user_id=current_user.id,
-            date_order=form.date_order.data or None,
-        )
-        db.session.commit()
+        upload = form.file.data
+        try:
+            run = queue_import(
+                upload.stream,
+                upload.filename or "",
+                platform=form.platform.data,
+                account_id=form.account_id.data or None,
+                currency=form.currency.data or None,
+                date_order=form.date_order.data or None,
+                user_id=current_user.id,
+            )
+        except UploadProblem as exc:
+            form.file.errors = [*form.file.errors, str(exc)]
+    elif request.method == "GET" and (raw := request.args.get("run", "")):
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+            abort(404)
+        run = get_for(SyncRun, int(raw), "ads.view")
+        if run.kind != "csv_import":
+            abort(404)
+        if not run.is_final and close_stale_imports():
+            db.session.commit()
     status = 400 if request.method == "POST" and form.errors else 200
-    return render_template("ads/import.html", form=form, result=result), status
+    return render_template("ads/import.html", form=form, run=run), status
 
 
 @bp.route("/runs")
