@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -72,7 +73,7 @@ class Config:
     UPLOAD_MAX_LINE_CHARS = 1024 * 1024
     IMPORT_MAX_ROWS = 2_000_000  # ad platform CSV exports
     ROSTER_MAX_ROWS = 100_000
-    ORDERS_MAX_ROWS = 1_000_000  # orders and deliverable metrics
+    ORDERS_MAX_ROWS = 200_000  # orders and deliverable metrics
     IMPORT_STALE_SECONDS = 1800  # a running import this long without a heartbeat was killed
     MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024
 
@@ -151,6 +152,8 @@ class TestConfig(DevConfig):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     LOGIN_LOCKOUT_SECONDS = 60
+    # Uploads of the suite's imports: outside the checkout, files of unique names.
+    UPLOAD_DIR = str(Path(tempfile.gettempdir()) / "flightdeck-test-uploads")
 
     def __init__(self) -> None:
         super().__init__()

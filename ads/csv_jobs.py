@@ -4,23 +4,21 @@
 (kind "csv_import": the job's state, in the database) and hands its id to
 `core.jobs.enqueue`: inline without Redis, on an RQ worker (or an in-process executor) with
 it. `run_csv_import(run_id)` does the import and reports its progress on the same row, through
-a connection of its own, so the page can follow it while the import's one transaction is
-open. The facts and the run's final state commit together: a failed or killed import leaves
-the run "running" or "failed", never half the facts under a finished run. Running the job
-twice imports once (a final run is left alone; the facts are upserts anyway).
+a connection of its own (`core.progress`), so the page can follow it while the import's one
+transaction is open. The facts and the run's final state commit together: a failed or killed
+import leaves the run "running" or "failed", never half the facts under a finished run.
+Running the job twice imports once (a final run is left alone; the facts are upserts anyway).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import func, select
 
 from ads.csv_import import import_csv
 from ads.models import RunStatus, SyncRun
@@ -28,6 +26,7 @@ from core.audit import acting_as
 from core.extensions import db
 from core.jobs import enqueue
 from core.models import User
+from core.progress import RowProgress
 from core.types import utcnow
 from core.uploads import Limits, Source, discard, store_upload, upload_dir
 
@@ -111,7 +110,7 @@ def run_csv_import(run_id: int) -> dict[str, Any]:
                 date_order=details.get("date_order") or None,
                 run_id=run_id,
                 limits=Limits.from_config("IMPORT_MAX_ROWS"),
-                progress=ProgressWriter(run_id),
+                progress=RowProgress(SyncRun.__table__, run_id),
             )
             db.session.commit()
     except Exception:
@@ -162,53 +161,3 @@ def _close(run: SyncRun | None, message: str) -> None:
     run.error = message
     run.details = {**(run.details or {}), "message": message, "errors": []}
     run.finished_at = utcnow()
-
-
-class ProgressWriter:
-    """Writes a run's progress and heartbeat on a connection of its own, at most twice a
-    second: committed at once, visible while the import's transaction is still open.
-
-    On PostgreSQL the import holds no lock on the run row (its facts only share-lock the key),
-    so the write goes through. SQLite has one writer: while the import writes, the update
-    gives up at once and the bar waits for the next chance (the end, at the latest)."""
-
-    INTERVAL = 0.5
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.last = 0.0
-
-    def __call__(self, percent: int) -> None:
-        now = time.monotonic()
-        if now - self.last < self.INTERVAL:
-            return
-        self.last = now
-        table = SyncRun.__table__
-        statement = (
-            update(table)
-            .where(table.c.id == self.run_id, table.c.status == RunStatus.RUNNING.value)
-            .values(progress=min(max(int(percent), 0), 99), heartbeat_at=utcnow())
-        )
-        try:
-            with db.engine.connect() as conn:
-                if conn.dialect.name == "sqlite":
-                    _sqlite_try_once(conn, statement)
-                else:
-                    conn.execute(statement)
-                    conn.commit()
-        except SQLAlchemyError:
-            log.debug("progress of run %s not written this time", self.run_id)
-
-
-def _sqlite_try_once(conn, statement) -> None:
-    """Run `statement` without waiting for the write lock, then restore the wait."""
-    waited = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
-    try:
-        conn.execute(statement)
-        conn.commit()
-    except SQLAlchemyError:
-        conn.rollback()
-        raise
-    finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited or 0)}")

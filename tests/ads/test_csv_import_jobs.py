@@ -23,6 +23,7 @@ from ads import csv_jobs, csv_store
 from ads.models import SpendFact, SyncRun
 from config import BASE_DIR
 from core.extensions import db
+from core.progress import RowProgress
 from tests.conftest import login, make_app
 
 DATA = Path(__file__).parent / "data"
@@ -231,7 +232,7 @@ def test_progress_is_visible_while_the_facts_are_not(users, tmp_path, app, monke
     """During the import another connection sees the run's progress move but none of its
     facts: they commit with the final state, together."""
     app.config["UPLOAD_DIR"] = str(tmp_path)
-    monkeypatch.setattr(csv_jobs.ProgressWriter, "INTERVAL", 0.0)
+    monkeypatch.setattr(RowProgress, "INTERVAL", 0.0)
     outside = create_engine(db.engine.url)
     seen: list[tuple[str, int, int]] = []
     real = csv_store.upsert_facts
