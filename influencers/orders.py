@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from core.extensions import db
+from core.intmap import IntMap
 from core.money import Money, MoneyError, check_currency
 from core.types import utcnow
 from core.uploads import Limits, Source
@@ -142,8 +143,8 @@ def import_orders(
     known = _Attribution.load()
     report = _reporter(table, progress)
     block: dict[str, dict[str, Any]] = {}
-    # Order id (by its hash: an int, not the text) -> the row that brought it.
-    first_line: dict[int, int] = {}
+    # Order id (by its 64-bit hash, in machine integers) -> the row that brought it.
+    first_line = IntMap()
     for line, values in iter_mapped(table, mapping):
         result.rows += 1
         row, errors = _order_row(line, values, known)

@@ -4,8 +4,8 @@ Pass one (`identify`) decides which influencer each row belongs to: a known one 
 handle: the handles of each block of rows are looked up in the database), one created by an
 earlier row of the file, or a new one. It keeps, per row, only a slot number, and per slot
 its influencer id and its last row: arrays of machine integers. Handles seen are remembered
-by their hash (a collision between two of a file's handles is about 1 in 10^9 for 100,000
-rows), with the rows' errors in the report.
+by their 64-bit hash in an `IntMap` (a collision between two of a file's handles is about
+1 in 10^9 for 100,000 rows), with the rows' errors in the report.
 
 Pass two (`folds`) reads the rows again and folds each slot's rows into one record, later
 non-blank values winning; a slot is handed on as soon as its last row is read, so only the
@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.extensions import db
+from core.intmap import IntMap
 from core.money import Money
 from influencers.csvread import CsvTable, RowError, iter_mapped
 from influencers.models import InfluencerHandle
@@ -81,9 +82,9 @@ def identify(
 ) -> Plan:
     """Pass one: every row's slot; rejected rows go to `reject` with their reasons."""
     plan = Plan()
-    claimed: dict[int, int] = {}  # hash of (platform, handle) -> slot
-    named: dict[str, int] = {}  # new influencers of this file, by name (one-handle rows)
-    by_influencer: dict[int, int] = {}
+    claimed = IntMap()  # hash of (platform, handle) -> slot
+    named = IntMap()  # hash of a new influencer's name (one-handle rows) -> slot
+    by_influencer = IntMap()  # known influencer id -> slot
     long_format = "platform" in mapping.values()
     rows = iter_mapped(table, mapping)
     while block := list(islice(rows, BLOCK)):
@@ -112,11 +113,11 @@ def identify(
                 plan.slot_of_row.append(-1)
                 continue
             name = (row.fields.get("name") or "").lower()
-            if not found and long_format and name in named:
-                found = [named[name]]  # one handle per row: the same name is the same person
+            if not found and long_format and hash(name) in named:
+                found = [named[hash(name)]]  # one handle per row: one name is one person
             slot = found[0] if found else plan.new_slot(None)
-            if plan.rows[slot] == 0 and plan.influencer[slot] == NEW and name:
-                named[name] = slot
+            if long_format and plan.rows[slot] == 0 and plan.influencer[slot] == NEW and name:
+                named[hash(name)] = slot
             plan.rows[slot] += 1
             plan.last_row[slot] = len(plan.slot_of_row)
             plan.slot_of_row.append(slot)
@@ -129,16 +130,19 @@ def identify(
 def _owners(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Which known influencer holds each of these handles."""
     owners: dict[tuple[str, str], int] = {}
-    handles = sorted({handle for _platform, handle in keys})
+    by_platform: dict[str, list[str]] = {}
+    for platform, handle in sorted(keys):
+        by_platform.setdefault(platform, []).append(handle)
     h = InfluencerHandle
-    for start in range(0, len(handles), 500):
-        found = db.session.execute(
-            select(h.platform, h.handle, h.influencer_id).where(
-                h.handle.in_(handles[start : start + 500])
+    for platform, handles in by_platform.items():
+        for start in range(0, len(handles), 500):
+            # By platform and handle: the unique index answers, not a scan of every handle.
+            found = db.session.execute(
+                select(h.handle, h.influencer_id).where(
+                    h.platform == platform, h.handle.in_(handles[start : start + 500])
+                )
             )
-        )
-        for platform, handle, influencer_id in found:
-            if (platform, handle) in keys:
+            for handle, influencer_id in found:
                 owners[(platform, handle)] = influencer_id
     return owners
 
