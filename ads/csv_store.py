@@ -24,7 +24,7 @@ from ads.csv_rows import MAX_AMOUNT, name_key
 from ads.mapping import (
     CampaignIndex,
     MapRights,
-    held_reason,
+    held_note,
     mapping_refusal,
     refresh_platform_campaign,
 )
@@ -104,9 +104,7 @@ def prepare(platform: str, groups: dict[str, Group], parsed: Parsed, rights: Map
         db.session.flush()  # one round of inserts for the account's new campaigns
         for object_id, (pc, stored_id, name) in kept.items():
             if pc.mapping_source == MappingSource.HELD.value:
-                parsed.notes.append(
-                    f"“{pc.name}” ({pc.external_id}) is imported unmapped: {held_reason(pc)}."
-                )
+                parsed.notes.append(held_note(pc, rights))
             prepared.campaigns[(external_id, object_id)] = (pc.id, stored_id, name)
         account.last_synced_at = utcnow()
     db.session.flush()

@@ -114,6 +114,19 @@ def held_reason(pc: PlatformCampaign) -> str:
     )
 
 
+def held_note(pc: PlatformCampaign, rights: MapRights) -> str:
+    """What an import says about a held platform campaign it brought rows for."""
+    campaign_id, _source = naming_rule(pc.name)
+    if campaign_id is not None and rights.allows(campaign_id) and not rights.is_system:
+        campaign = db.session.get(Campaign, campaign_id)
+        return (
+            f"“{pc.name}” ({pc.external_id}) stays unmapped: it was held back from "
+            f"“{campaign.name}” when someone who may not edit that campaign imported it. You "
+            "may map it on the account page."
+        )
+    return f"“{pc.name}” ({pc.external_id}) is imported unmapped: {held_reason(pc)}."
+
+
 def mapping_refusal(pc: PlatformCampaign, rights: MapRights) -> str | None:
     """Why `rights` may not change this platform campaign's spend (None: it may)."""
     if rights.allows(pc.campaign_id):

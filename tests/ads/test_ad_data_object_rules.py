@@ -236,3 +236,16 @@ def test_the_cli_imports_as_the_system_unless_a_user_is_given(app, owned, users,
         ]
     )
     assert unknown.exit_code != 0 and "No active user" in unknown.output
+
+
+def test_held_spend_stays_unmapped_until_mapped_by_hand_even_by_its_owners_import(owned, users):
+    _mine, theirs, other = owned
+    import_csv("tiktok_ads", _tagged_file(theirs.id), user_id=users["marketer"].id)
+    db.session.commit()
+
+    result = import_csv("tiktok_ads", _tagged_file(theirs.id), user_id=other.id)
+    db.session.commit()
+
+    # The owner's own import does not lift the hold: someone else's rows are in it.
+    assert _spend_on(theirs.id) == 0
+    assert any("stays unmapped" in note and "You may map it" in note for note in result.notes)
