@@ -14,7 +14,12 @@ from pathlib import Path
 
 from bench.common import machine
 
-BENCHES = ("bench.sync_throughput", "bench.roi_aggregation", "bench.budgets_export")
+BENCHES = (
+    "bench.sync_throughput",
+    "bench.roi_aggregation",
+    "bench.budgets_export",
+    "bench.csv_import_memory",
+)
 
 
 def main(names: list[str]) -> int:
