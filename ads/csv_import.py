@@ -182,7 +182,7 @@ def _reporter(progress: Callable[[int], None] | None):
 
 def _store(platform, groups, parsed: Parsed, spool: Spool, run_id: int, rights, report):
     """Everything from the file in one SAVEPOINT: the accounts and campaigns, then the facts
-    a bucket at a time. Returns (counts, accounts, first day, last day)."""
+    a bucket at a time. Returns (counts, accounts, [first day, last day] or [])."""
     counts = UpsertCounts()
     days: list = []
     with db.session.begin_nested():

@@ -4,7 +4,7 @@ A Google Ads daily campaign report (2,000 campaigns × 6 segment rows a day, so 
 campaign-days from ~1.2 million rows) is written to a temporary directory. A fresh child
 process (`python -m bench.csv_import_memory --child ...`) then imports it the way an upload is
 imported (`ads.csv_jobs.queue_import`: streamed to the upload directory, the job run inline)
-into a fresh PostgreSQL database, and reports its peak RSS (`ru_maxrss`), the RSS of the app
+into a fresh PostgreSQL database, and reports its peak RSS (VmHWM), the RSS of the app
 alone before the import, and the wall time; a second child imports the same file again (every
 row unchanged). Reference, same file: `pandas.read_csv` in its own child (time and peak RSS).
 
@@ -82,6 +82,14 @@ def _child(args: list[str]) -> dict:
 
 
 def _peak_mb() -> float:
+    """This process image's peak RSS (VmHWM): ru_maxrss keeps the parent's at fork time."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -213,6 +213,7 @@ def _queue(data: bytes, user_id: int) -> SyncRun:
 
 
 def test_running_the_job_twice_imports_once(users, tmp_path, app):
+    before = app.config["UPLOAD_DIR"]
     app.config["UPLOAD_DIR"] = str(tmp_path)
     try:
         data, total = _export(2, 5)
@@ -225,12 +226,13 @@ def test_running_the_job_twice_imports_once(users, tmp_path, app):
         assert _spend() == (10, total)
         assert db.session.scalar(select(func.count(SyncRun.id))) == 1
     finally:
-        app.config["UPLOAD_DIR"] = None
+        app.config["UPLOAD_DIR"] = before
 
 
 def test_progress_is_visible_while_the_facts_are_not(users, tmp_path, app, monkeypatch):
     """During the import another connection sees the run's progress move but none of its
     facts: they commit with the final state, together."""
+    before = app.config["UPLOAD_DIR"]
     app.config["UPLOAD_DIR"] = str(tmp_path)
     monkeypatch.setattr(RowProgress, "INTERVAL", 0.0)
     outside = create_engine(db.engine.url)
@@ -257,7 +259,7 @@ def test_progress_is_visible_while_the_facts_are_not(users, tmp_path, app, monke
         run = _queue(data, users["marketer"].id)
     finally:
         outside.dispose()
-        app.config["UPLOAD_DIR"] = None
+        app.config["UPLOAD_DIR"] = before
 
     assert run.status == "succeeded", run.error
     assert _spend() == (30_000, total)
