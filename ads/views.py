@@ -206,7 +206,7 @@ def map_campaign(pc_id: int):
 def import_csv():
     """Upload an export: it is stored and imported by a job; the page follows the job (at
     once final when jobs run inline) and shows its row report. `?run=N` shows an import."""
-    from ads.csv_jobs import close_stale_imports, queue_import
+    from ads.csv_jobs import queue_import
 
     form = CsvImportForm()
     run = None
@@ -230,8 +230,6 @@ def import_csv():
         run = get_for(SyncRun, int(raw), "ads.view")
         if run.kind != "csv_import":
             abort(404)
-        if not run.is_final and close_stale_imports():
-            db.session.commit()
     status = 400 if request.method == "POST" and form.errors else 200
     return render_template("ads/import.html", form=form, run=run), status
 

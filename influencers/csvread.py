@@ -122,7 +122,10 @@ def read_table(data: bytes | Source, limits: Limits | None = None) -> CsvTable:
     """
     source = data if isinstance(data, Source) else Source(data=bytes(data or b""))
     limits = limits or Limits()
-    head = source.head(65536)
+    try:
+        head = source.head(65536)
+    except OSError:
+        raise CsvProblem("The uploaded file could not be read back: upload it again.") from None
     if not head.strip(b" \t\r\n\x00"):
         raise CsvProblem("The file is empty.")
     candidates = _candidates(head)

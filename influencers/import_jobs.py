@@ -78,7 +78,7 @@ def store(stream, filename: str, kind: str, user_id: int) -> InfluencerUpload:
 
 def queue_preview(upload: InfluencerUpload, mapping: dict[int, str] | None, currency: str):
     """Ask for the roster's dry run with this mapping (None: the guessed one)."""
-    if upload.stage == "import" and upload.busy and upload.job_id:
+    if upload.stage == "import" and upload.busy and upload.job_id and not interrupted(upload):
         raise UploadBusy("This file is being imported: wait for the result.")
     upload.mapping = _plain(mapping)
     upload.currency = currency
@@ -92,7 +92,7 @@ def queue_import(
     """Ask for the import (a roster with this mapping)."""
     if upload.imported:
         return
-    if upload.stage == "import" and upload.busy and upload.job_id:
+    if upload.stage == "import" and upload.busy and upload.job_id and not interrupted(upload):
         raise UploadBusy("This file is being imported: wait for the result.")
     if upload.kind == "roster":
         upload.mapping = _plain(mapping)
@@ -279,20 +279,9 @@ def _stored_preview(preview, upload: InfluencerUpload) -> dict[str, Any]:
     }
 
 
-def close_if_interrupted(upload: InfluencerUpload) -> bool:
-    """A running job that stopped beating IMPORT_STALE_SECONDS ago was killed: say so, so the
-    person can try again (its transaction was rolled back: nothing of it is stored)."""
+def interrupted(upload: InfluencerUpload) -> bool:
+    """A running job that stopped beating IMPORT_STALE_SECONDS ago was killed (its
+    transaction rolled back: nothing of it is stored); the person may start it again."""
     limit = timedelta(seconds=current_app.config.get("IMPORT_STALE_SECONDS", 1800))
     beat = upload.heartbeat_at or upload.created_at
-    if upload.status != UploadStatus.RUNNING or beat is None or utcnow() - beat < limit:
-        return False
-    upload.status = UploadStatus.FAILED.value
-    upload.result = ImportResult(
-        kind=upload.kind,
-        filename=upload.filename,
-        problem="Interrupted: the job stopped (its worker was stopped or killed) and nothing "
-        "was changed. Try again.",
-    ).to_dict()
-    upload.finished_at = utcnow()
-    db.session.commit()
-    return True
+    return upload.status == UploadStatus.RUNNING and beat is not None and utcnow() - beat >= limit

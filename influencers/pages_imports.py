@@ -46,8 +46,18 @@ def _upload(upload_id: int, kind: str | None = None) -> InfluencerUpload:
     upload = get_for(InfluencerUpload, upload_id, "influencer.import")
     if kind is not None and upload.kind != kind:
         abort(404)
-    import_jobs.close_if_interrupted(upload)
     return upload
+
+
+INTERRUPTED = (
+    "Interrupted: the job stopped (its worker was stopped or killed) and nothing was changed. "
+    "Try again."
+)
+
+
+def _waiting(upload: InfluencerUpload) -> bool:
+    """Still to show as at work: queued or running, and not silent for too long."""
+    return upload.busy and not import_jobs.interrupted(upload)
 
 
 @route(f"/import/{UPLOAD}/status")
@@ -56,13 +66,15 @@ def import_status(upload_id: int):
     """The job's progress, for the page that follows it."""
     upload = _upload(upload_id)
     result = upload.result or {}
+    stopped = import_jobs.interrupted(upload)
+    error = result.get("problem", "") if upload.status == "failed" else ""
     return jsonify(
         id=upload.id,
         stage=upload.stage,
-        status=upload.status,
+        status="failed" if stopped else upload.status,
         progress=upload.progress,
-        final=not upload.busy,
-        error=result.get("problem", "") if upload.status == "failed" else "",
+        final=not _waiting(upload),
+        error=INTERRUPTED if stopped else error,
     )
 
 
@@ -149,9 +161,11 @@ def import_preview(upload_id: int):
 
 
 def _roster_page(upload: InfluencerUpload, form):
-    if upload.busy:
+    if _waiting(upload):
         return render_template("influencers/import_progress.html", upload=upload)
     result = ImportResult.from_dict(upload.result) if upload.result else None
+    if import_jobs.interrupted(upload):
+        result = ImportResult(kind=upload.kind, filename=upload.filename, problem=INTERRUPTED)
     if upload.imported and result is not None:
         return render_template("influencers/import_result.html", result=result, upload=upload)
     if upload.stage == "import" and result is not None and result.problem:
@@ -192,7 +206,9 @@ def _csv_page(kind: str):
             abort(404)
         upload = _upload(int(raw), kind)
     result = None
-    if upload is not None and not upload.busy and upload.result:
+    if upload is not None and import_jobs.interrupted(upload):
+        result = ImportResult(kind=kind, filename=upload.filename, problem=INTERRUPTED)
+    elif upload is not None and not upload.busy and upload.result:
         result = ImportResult.from_dict(upload.result)
     status = 400 if request.method == "POST" and (form.errors or upload is None) else 200
     page = render_template(

@@ -166,3 +166,34 @@ def test_someone_elses_upload_and_its_status_are_refused(client, users, login_as
     login_as("coordinator")
     assert client.get(f"/influencers/import/{upload.id}/status").status_code == 403
     assert client.get(f"/influencers/orders/import?upload={upload.id}").status_code == 403
+
+
+def test_an_import_whose_worker_died_can_be_run_again(client, users, login_as, app):
+    from datetime import timedelta
+
+    from core.types import utcnow
+    from influencers import import_jobs
+
+    login_as("coordinator")
+    page_url = client.post(
+        "/influencers/import",
+        data={"file": (io.BytesIO(ROSTER.encode()), "roster.csv")},
+        content_type="multipart/form-data",
+    ).headers["Location"]
+    upload = db.session.scalar(select(InfluencerUpload))
+    # As a worker killed mid-import leaves it: running, silent for an hour, nothing stored.
+    upload.stage, upload.status = "import", "running"
+    upload.job_id = f"influencer-upload-{upload.id}-import"
+    upload.heartbeat_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Interrupted" in page
+    assert client.get(f"/influencers/import/{upload.id}/status").get_json()["final"]
+    db.session.expire_all()
+    assert db.session.get(InfluencerUpload, upload.id).status == "running"  # a GET changes nothing
+    assert import_jobs.interrupted(db.session.get(InfluencerUpload, upload.id))
+
+    mapping = {"col_0": "name", "col_1": "instagram.handle", "col_2": "instagram.followers"}
+    again = client.post(page_url, data=mapping | {"action": "import"}).get_data(as_text=True)
+    assert "Roster imported" in again and _count(Influencer) == 1
