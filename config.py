@@ -152,8 +152,9 @@ class TestConfig(DevConfig):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     LOGIN_LOCKOUT_SECONDS = 60
-    # Uploads of the suite's imports: outside the checkout, files of unique names.
-    UPLOAD_DIR = str(Path(tempfile.gettempdir()) / "flightdeck-test-uploads")
+    # Uploads of the suite's imports: outside the checkout, one directory per test process
+    # (the suite removes it at the end; suites running side by side never share one).
+    UPLOAD_DIR = str(Path(tempfile.gettempdir()) / f"flightdeck-test-uploads-{os.getpid()}")
 
     def __init__(self) -> None:
         super().__init__()
