@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,7 +93,18 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
-    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Uploads (imports) are streamed to UPLOAD_DIR (default instance/uploads) and read back as
+    # streams; see core/uploads.py. A request may carry the file plus a little form.
+    UPLOAD_DIR: str | None = None
+    UPLOAD_MAX_BYTES = 256 * 1024 * 1024
+    UPLOAD_MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+    UPLOAD_MAX_ZIP_RATIO = 100
+    UPLOAD_MAX_LINE_CHARS = 1024 * 1024
+    IMPORT_MAX_ROWS = 2_000_000  # ad platform CSV exports
+    ROSTER_MAX_ROWS = 100_000
+    ORDERS_MAX_ROWS = 200_000  # orders and deliverable metrics
+    IMPORT_STALE_SECONDS = 1800  # a running import this long without a heartbeat was killed
+    MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024
 
     # Sign-in throttling (core/auth/throttle.py), per account + address pair: the first
     # LOGIN_FREE_FAILURES cost nothing, then each failure doubles the pair's wait from
@@ -149,6 +161,7 @@ class Config:
         tell = _env("FLIGHTDECK_LOGIN_TELL_DEACTIVATED")
         if tell is not None:
             self.LOGIN_TELL_DEACTIVATED = tell.lower() in ("1", "true", "yes", "on")
+        self.UPLOAD_DIR = _env("UPLOAD_DIR", self.UPLOAD_DIR)
 
     def default_database_url(self) -> str:
         return f"sqlite:///{INSTANCE_DIR / 'flightdeck.db'}"
@@ -207,6 +220,9 @@ class TestConfig(DevConfig):
     ARGON2_MEMORY_COST = 1024
     # Jobs run in the caller unless a test asks for the thread pool (or Redis) itself.
     JOBS_EMBEDDED = "inline"
+    # Uploads of the suite's imports: outside the checkout, one directory per test process
+    # (the suite removes it at the end; suites running side by side never share one).
+    UPLOAD_DIR = str(Path(tempfile.gettempdir()) / f"flightdeck-test-uploads-{os.getpid()}")
 
     def __init__(self) -> None:
         super().__init__()

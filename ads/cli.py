@@ -137,18 +137,53 @@ def sync_cmd(
 @click.option(
     "--currency", default=None, type=CURRENCY, help="When the export has no currency column"
 )
+@click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy"]),
+    default=None,
+    help="Day/month order of dates like 05/11/2026, when the file does not tell",
+)
+@click.option(
+    "--as-user",
+    "as_user",
+    default=None,
+    metavar="EMAIL",
+    help="Import as this user: spend lands only on campaigns they may edit (owner or admin); "
+    "others' campaigns are held back unmapped. Default: the system, which may map anything.",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_csv_cmd(platform: str, account_id: str | None, currency: str | None, file: Path) -> None:
-    """Import a platform's daily campaign CSV export."""
-    from ads.csv_import import import_csv
+def import_csv_cmd(
+    platform: str,
+    account_id: str | None,
+    currency: str | None,
+    date_order: str | None,
+    as_user: str | None,
+    file: Path,
+) -> None:
+    """Import a platform's daily campaign CSV export (read from disk as a stream)."""
+    from sqlalchemy import func, select
 
-    with acting_as("cli"):
+    from ads.csv_import import import_csv
+    from core.models import User
+    from core.uploads import Limits, Source
+
+    user = None
+    if as_user:
+        user = db.session.scalar(
+            select(User).where(func.lower(User.email) == as_user.strip().lower())
+        )
+        if user is None or not user.active:
+            raise click.ClickException(f"No active user {as_user}.")
+    with acting_as(user.email if user else "cli", user.id if user else None):
         result = import_csv(
             platform,
-            file.read_bytes(),
+            Source(path=file),
             filename=file.name,
             account_id=account_id,
             currency=currency,
+            user_id=user.id if user else None,
+            date_order=date_order,
+            limits=Limits.from_config("IMPORT_MAX_ROWS"),
         )
         db.session.commit()
     click.echo(result.message)

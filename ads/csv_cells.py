@@ -2,8 +2,8 @@
 
 Amounts come as `1,234.56`, `1.234,56 €`, `$12.00`, `CA$12.00`, `₹1,23,456.78`, `(12.00)`,
 `--`; dates as `2026-03-01`, `3/1/2026`, `Sun, Mar 1, 2026`, `3 Nov 2026`, `01.03.2026`,
-`3. März 2026`, `2026年3月1日`. Ambiguous numbers and slash dates are settled per file by the
-`Sniffer` at the end.
+`3. März 2026`, `2026年3月1日`. Ambiguous numbers are settled per file by the `Sniffer` at
+the end, the order of day and month by `csv_dates`.
 """
 
 from __future__ import annotations
@@ -192,33 +192,59 @@ def _year(text: str) -> int:
     return int(text) + (2000 if len(text) == 2 else 0)
 
 
+# --- the written form of a date (see csv_dates) ------------------------------------------
+
+
+def _bare(raw: str) -> str:
+    return _TIME_PART.sub("", raw.strip().lower()).strip()
+
+
+def numeric_parts(raw: str) -> tuple[int, int, int, str] | None:
+    """(first, second, year, separator) of `5/11/2026` or `5-11-26`; None for other forms
+    (dotted dates are always day first and need no order)."""
+    found = _NUMERIC_DATE.fullmatch(_bare(raw))
+    if found is None or found.group(2) == ".":
+        return None
+    first, sep, second, year = found.groups()
+    return int(first), int(second), int(year) + (2000 if len(year) == 2 else 0), sep
+
+
+def date_shape(raw: str) -> str | None:
+    """How the cell writes a date, as a pattern ("yyyy-mm-dd", "n/n/yyyy", "Mon d, yyyy"…);
+    None when it is no single date (a range, a month, a word)."""
+    text = _bare(raw)
+    if found := _ISO_DATE.fullmatch(text):
+        sep = text[len(found.group(1))]
+        return f"yyyy{sep}mm{sep}dd"
+    if _COMPACT_DATE.fullmatch(text):
+        return "yyyymmdd"
+    if _CJK_DATE.fullmatch(text):
+        return "yyyy年m月d日"
+    if found := _NUMERIC_DATE.fullmatch(text):
+        sep, year = found.group(2), found.group(4)
+        part = "d.m." if sep == "." else f"n{sep}n{sep}"
+        return part.replace(".", sep) + ("yyyy" if len(year) == 4 else "yy")
+    if (found := _MONTH_FIRST.fullmatch(text)) and found.group(1) in _MONTHS:
+        return "Mon d, yyyy"
+    if (found := _DAY_FIRST.fullmatch(text)) and found.group(2) in _MONTHS:
+        return "d Mon yyyy"
+    return None
+
+
 class SpanError(ValueError):
     """A date cell that is a period (a month, a date range), not one day."""
 
 
 class Sniffer:
-    """What a file's cells say about its conventions, fed one value at a time.
-
-    `day_first`: slash dates are M/D/YYYY (US exports) unless a value only makes sense as
-    D/M/YYYY, or no value tells and the file is in a D/M language. `decimal_comma`: what
-    the unambiguous amounts say, else a `;` file means yes.
-    """
+    """What a file's amounts say about its decimal separator, fed one value at a time:
+    what the unambiguous amounts say, else a `;` file means a decimal comma. (How dates are
+    written is `csv_dates`.)"""
 
     EVIDENCE = 1000  # amounts with a separator that decide the question beyond doubt
 
-    def __init__(self, delimiter: str, day_first_default: bool = False) -> None:
+    def __init__(self, delimiter: str) -> None:
         self.delimiter = delimiter
-        self.day_first_default = day_first_default
-        self.month_over_12 = self.day_over_12 = False
         self.comma = self.dot = 0
-
-    def date(self, raw: str) -> None:
-        if "/" not in raw and "-" not in raw:
-            return
-        found = _NUMERIC_DATE.fullmatch(_TIME_PART.sub("", raw.strip()).strip())
-        if found and found.group(2) != ".":
-            self.day_over_12 |= int(found.group(1)) > 12
-            self.month_over_12 |= int(found.group(3)) > 12
 
     def amount(self, raw: str) -> None:
         if self.comma + self.dot >= self.EVIDENCE or ("," not in raw and "." not in raw):
@@ -235,23 +261,10 @@ class Sniffer:
         self.comma += is_comma and not is_dot
 
     @property
-    def day_first(self) -> bool:
-        if self.day_over_12 != self.month_over_12:
-            return self.day_over_12
-        return self.day_first_default and not self.month_over_12
-
-    @property
     def decimal_comma(self) -> bool:
         if self.comma or self.dot:
             return self.comma > self.dot
         return self.delimiter == ";"
-
-
-def sniff_day_first(values: list[str]) -> bool:
-    sniffer = Sniffer(",")
-    for raw in values:
-        sniffer.date(raw)
-    return sniffer.day_first
 
 
 def sniff_decimal_comma(values: list[str], delimiter: str) -> bool:

@@ -22,23 +22,28 @@ in batches).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ads.csv_cells import short
+from ads.csv_dates import ORDERS
 from ads.csv_formats import FileProblem
-from ads.csv_group import Group, group_rows
+from ads.csv_group import Group, Spool, bucket_facts, collect
 from ads.csv_parse import Parsed, parse_file
 from ads.csv_platforms import HOW_TO_EXPORT, PLATFORM_LABELS
 from ads.csv_rows import MAX_ERRORS, MAX_ID_LENGTH, RowError
-from ads.csv_store import store
+from ads.csv_store import prepare, store_facts_of
+from ads.mapping import SYSTEM, MapRights
 from ads.models import AdAccount, RunStatus, SyncRun
 from ads.services import UpsertCounts
 from core.extensions import db
+from core.models import User
 from core.money import known_currencies
 from core.types import utcnow
+from core.uploads import Limits, Source, UploadProblem
 
 __all__ = ["ImportResult", "RowError", "import_csv"]
 
@@ -65,60 +70,150 @@ class ImportResult:
 
 # --- entry point ------------------------------------------------------------------------------
 
+# Where each stage's progress lands on the 0–100 bar.
+STAGES = {"reading": (0, 40), "grouping": (40, 70), "storing": (70, 99)}
+
 
 def import_csv(
     platform: str,
-    data: bytes,
+    data: bytes | Source,
     *,
     filename: str = "",
     account_id: str | None = None,
     currency: str | None = None,
     user_id: int | None = None,
+    date_order: str | None = None,
+    run_id: int | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import one daily campaign export; never raises for bad input.
 
+    `data` is the file's bytes or a `Source` (an upload on disk), read as a stream.
     `account_id` and `currency` are used only when the file has no account / currency column.
-    Good rows are stored, bad rows are reported as `RowError`s (line, column, problem) and
-    recorded with the counts on a `SyncRun` (kind "csv_import"). A file-level problem (empty,
-    binary, no header, another platform's export) stores nothing but the failed run row.
+    `user_id` is who imports: spend lands only on campaigns they may edit (see `ads.mapping`);
+    None is the system (the CLI without --as-user), which may map anything. Good rows are
+    stored, bad rows are reported as `RowError`s (line, column, problem) and recorded with the
+    counts on a `SyncRun` (kind "csv_import"): `run_id`'s (a queued import job), else a new
+    one. A file-level problem (empty, binary, no header, too many rows, another platform's
+    export) stores nothing but the failed run row. `progress(percent)` is told how far it got.
     Flushes, does not commit: the caller commits once, so the import is one transaction.
     """
-    run = SyncRun(
-        kind="csv_import",
-        status=RunStatus.RUNNING.value,
-        source_name=(filename or "")[:300],
-        started_by_id=user_id,
-        details={"platform": platform},
-    )
-    db.session.add(run)
-    db.session.flush()
+    run = _run_row(run_id, filename, user_id, platform)
+    report = _reporter(progress)
+    spool: Spool | None = None
     try:
-        parsed = _parse_arguments_and_file(platform, data, account_id, currency)
-        groups = _read_rows(parsed, platform)
+        parsed = _parse_arguments_and_file(
+            platform, data, account_id, currency, date_order, limits, report
+        )
+        spool = Spool(parsed.layout.records)
+        groups = _read_rows(parsed, platform, spool)
+        rights = _rights(user_id)
+        try:
+            stored = _store(platform, groups, parsed, spool, run.id, rights, report)
+        except (SQLAlchemyError, ValueError) as exc:
+            if isinstance(exc, FileProblem):
+                raise
+            log.exception("CSV import %s refused by the database", run.id)
+            return _finish_failed(run, _refused(exc), parsed.encoding, parsed.layout.header_line)
     except FileProblem as exc:
         return _finish_failed(run, str(exc), exc.encoding, exc.header_row)
-    counts, accounts = UpsertCounts(), []
-    if groups:
-        try:
-            counts, accounts = store(platform, groups, run.id, parsed)
-        except (SQLAlchemyError, ValueError) as exc:
-            log.exception("CSV import %s refused by the database", run.id)
-            return _finish_failed(
-                run,
-                f"The database refused this import ({type(exc).__name__}); nothing from the file "
-                "was stored.",
-                parsed.encoding,
-                parsed.layout.header_line,
+    finally:
+        if spool is not None:
+            spool.close()
+    return _finish(run, platform, parsed, groups, *stored)
+
+
+def _refused(exc: Exception) -> str:
+    if isinstance(exc, IntegrityError):
+        # Two imports creating one new account or campaign at the same moment.
+        return (
+            "Another import added the same accounts or campaigns at the same moment: nothing "
+            "from this file was stored. Import it again."
+        )
+    return (
+        f"The database refused this import ({type(exc).__name__}); nothing from the file "
+        "was stored."
+    )
+
+
+def _run_row(run_id: int | None, filename: str, user_id: int | None, platform: str) -> SyncRun:
+    run = db.session.get(SyncRun, run_id) if run_id is not None else None
+    if run is None:
+        run = SyncRun(
+            kind="csv_import",
+            status=RunStatus.RUNNING.value,
+            source_name=(filename or "")[:300],
+            started_by_id=user_id,
+            details={"platform": platform},
+        )
+        db.session.add(run)
+        db.session.flush()
+    return run
+
+
+def _rights(user_id: int | None) -> MapRights:
+    if user_id is None:
+        return SYSTEM
+    return MapRights(db.session.get(User, user_id) or _NOBODY)
+
+
+class _Nobody:
+    """A user who no longer exists may map nothing."""
+
+    is_authenticated = is_active = False
+
+
+_NOBODY = _Nobody()
+
+
+def _reporter(progress: Callable[[int], None] | None):
+    last = [-1]
+
+    def report(stage: str, fraction: float) -> None:
+        low, high = STAGES[stage]
+        percent = int(low + (high - low) * min(max(fraction, 0.0), 1.0))
+        if progress is not None and percent != last[0]:
+            last[0] = percent
+            progress(percent)
+
+    return report
+
+
+def _store(platform, groups, parsed: Parsed, spool: Spool, run_id: int, rights, report):
+    """Everything from the file in one SAVEPOINT: the accounts and campaigns, then the facts
+    a bucket at a time. Returns (counts, accounts, [first day, last day] or [])."""
+    counts = UpsertCounts()
+    days: list = []
+    with db.session.begin_nested():
+        prepared = prepare(platform, groups, parsed, rights)
+        currencies = {key: account.currency for key, account in prepared.accounts.items()}
+        for index in range(spool.count):
+            facts = bucket_facts(
+                parsed, spool.bucket(index), currencies.__getitem__, prepared.refusal
             )
-    return _finish(run, platform, parsed, groups, counts, accounts)
+            if facts:
+                counts.add(store_facts_of(prepared, facts, run_id))
+                low, high = min(key[2] for key in facts), max(key[2] for key in facts)
+                days = [min(days[0], low), max(days[1], high)] if days else [low, high]
+            del facts
+            report("storing", (index + 1) / spool.count)
+        db.session.flush()
+    return counts, list(prepared.accounts.values()), days
 
 
 def _parse_arguments_and_file(
-    platform: str, data: bytes, account_id: str | None, currency: str | None
+    platform: str,
+    data: bytes | Source,
+    account_id: str | None,
+    currency: str | None,
+    date_order: str | None,
+    limits: Limits | None,
+    report,
 ) -> Parsed:
     if platform not in PLATFORM_LABELS:
         raise FileProblem(f"Unknown platform {platform!r}: choose {', '.join(PLATFORM_LABELS)}.")
-    if not isinstance(data, bytes | bytearray):
+    if not isinstance(data, bytes | bytearray | Source):
         raise FileProblem("No file was uploaded.")
     account_id = (account_id or "").strip() or f"{platform}-default"
     if len(account_id) > MAX_ID_LENGTH:
@@ -127,16 +222,24 @@ def _parse_arguments_and_file(
         currency = currency.strip().upper()
         if currency not in known_currencies():
             raise FileProblem(f"{short(currency)} is not an ISO 4217 currency code.")
+    if date_order and date_order not in ORDERS:
+        raise FileProblem(f"Unknown date order {short(date_order)!r}: choose dmy or mdy.")
+    source = data if isinstance(data, Source) else Source(data=bytes(data))
     try:
-        return parse_file(platform, bytes(data), account_id, currency or None)
+        return parse_file(
+            platform, source, account_id, currency or None, date_order or None, limits, report
+        )
     except FileProblem:
         raise
+    except OSError:
+        log.exception("CSV import could not open the file")
+        raise FileProblem("The uploaded file could not be read back: upload it again.") from None
     except Exception as exc:  # a parser bug must not become a 500 or a partial write
         log.exception("CSV import could not parse the file")
         raise FileProblem(f"The file could not be read ({type(exc).__name__}).") from None
 
 
-def _read_rows(parsed: Parsed, platform: str) -> dict[str, Group]:
+def _read_rows(parsed: Parsed, platform: str, spool: Spool) -> dict[str, Group]:
     currencies: dict[str, str | None] = {}
 
     def known_currency(external_id: str) -> str | None:
@@ -149,10 +252,12 @@ def _read_rows(parsed: Parsed, platform: str) -> dict[str, Group]:
         return currencies[external_id]
 
     try:
-        return group_rows(parsed, known_currency)
+        return collect(parsed, known_currency, spool)
     except FileProblem as exc:
         exc.encoding = exc.encoding or parsed.encoding
         raise
+    except (UploadProblem, UnicodeDecodeError) as exc:
+        raise FileProblem(str(exc), parsed.encoding) from None
     except SQLAlchemyError as exc:
         log.exception("CSV import: the database failed while reading the rows")
         raise FileProblem(
@@ -170,7 +275,13 @@ def _read_rows(parsed: Parsed, platform: str) -> dict[str, Group]:
 def _finish_failed(run: SyncRun, message: str, encoding: str, header_row: int | None):
     run.status = RunStatus.FAILED.value
     run.error = message
-    run.details = {**run.details, "encoding": encoding, "header_row": header_row, "errors": []}
+    run.details = {
+        **run.details,
+        "message": message,
+        "encoding": encoding,
+        "header_row": header_row,
+        "errors": [],
+    }
     run.finished_at = utcnow()
     db.session.flush()
     return ImportResult(
@@ -178,8 +289,10 @@ def _finish_failed(run: SyncRun, message: str, encoding: str, header_row: int | 
     )
 
 
-def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, accounts) -> ImportResult:
-    errors = sorted(parsed.errors, key=lambda e: e.row)
+def _finish(
+    run, platform, parsed: Parsed, groups, counts: UpsertCounts, accounts, days
+) -> ImportResult:
+    errors = sorted(parsed.errors, key=lambda e: e.row)[:MAX_ERRORS]
     rejected = parsed.rejected
     stored = counts.inserted + counts.updated + counts.unchanged
     if not stored:
@@ -188,7 +301,6 @@ def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, account
         status = RunStatus.PARTIAL.value
     else:
         status = RunStatus.SUCCEEDED.value
-    days = [day for group in groups.values() for (_obj, day) in group.facts]
     message = _message(platform, parsed, rejected, stored, counts, days, groups)
     run.status = status
     run.error = "" if status == RunStatus.SUCCEEDED.value else message
@@ -200,6 +312,7 @@ def _finish(run, platform, parsed: Parsed, groups, counts: UpsertCounts, account
     run.progress = 100
     run.details = {
         "platform": platform,
+        "message": message,
         "encoding": parsed.encoding,
         "header_row": parsed.layout.header_line,
         "delimiter": parsed.layout.delimiter,

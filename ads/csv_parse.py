@@ -1,22 +1,28 @@
 """A CSV export read as a stream of rows: `parse_file`.
 
-The text is read twice and neither pass keeps it in memory: the first learns the file's
-conventions (D/M or M/D dates, decimal comma) and refuses an export whose rows are not days;
-the second yields the rows one at a time, so a file of any length is read in constant memory
-(the grouping that consumes them keeps one entry per campaign-day).
+The text is read twice from its file and neither pass keeps it in memory: the first learns
+the file's conventions (its encoding, how it writes dates, decimal comma), counts its rows
+against the cap and refuses an export whose rows are not days; the second yields the rows one
+at a time, so a file of any length is read in constant memory.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 from ads.csv_cells import EMPTY_CELLS, Sniffer, parse_range, short
-from ads.csv_formats import FileProblem, Layout, decode, find_layout, norm, read_records
-from ads.csv_platforms import HOW_TO_EXPORT
+from ads.csv_dates import DateEvidence
+from ads.csv_formats import FileProblem, Layout, find_layout, norm, read_records
+from ads.csv_platforms import HOW_TO_EXPORT, PLATFORM_DATE_ORDER, PLATFORM_LABELS
 from ads.csv_rows import MAX_ERRORS, TOTAL_LINE, Row, RowError, RowReader
+from ads.csv_text import Text, open_text
+from core.uploads import Limits, Source, UploadProblem
+
+PROGRESS_EVERY = 5000  # records between progress reports
+Progress = Callable[[str, float], None]  # (stage, fraction of the file read)
 
 
 @dataclass
@@ -26,7 +32,7 @@ class Parsed:
     encoding: str
     layout: Layout
     rows: Iterator[Row] = field(default_factory=lambda: iter(()))
-    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS, and some
     error_count: int = 0
     rejected: int = 0
     data_rows: int = 0
@@ -38,59 +44,102 @@ class Parsed:
     has_campaign_id: bool = False
     # What storing decided that the report must say (campaigns merged or kept apart).
     notes: list[str] = field(default_factory=list)
+    text: Text | None = None
 
     def reject(self, problems: list[RowError]) -> None:
-        """One rejected row and its problems."""
+        """One rejected row and its problems; the report keeps those of the first rows
+        (rows are rejected out of order when stored a bucket at a time)."""
         self.rejected += 1
         self.error_count += len(problems)
-        room = MAX_ERRORS - len(self.errors)
-        if room > 0:
-            self.errors.extend(problems[:room])
+        self.errors.extend(problems)
+        if len(self.errors) >= 2 * MAX_ERRORS:
+            self.errors.sort(key=lambda e: e.row)
+            del self.errors[MAX_ERRORS:]
 
 
-def parse_file(platform: str, data: bytes, account_id: str, currency: str | None) -> Parsed:
-    """The file's layout and its rows (lazily); FileProblem when nothing can be imported."""
-    if not data.strip():
-        raise FileProblem("The file is empty.")
-    text, encoding = decode(data)
-    if not text.strip():
-        raise FileProblem("The file is empty.", encoding)
-    try:
-        layout = find_layout(text, platform)
-        _learn_conventions(text, layout, platform)
-    except FileProblem as exc:
-        exc.encoding = encoding
-        raise
+def parse_file(
+    platform: str,
+    data: bytes | Source,
+    account_id: str,
+    currency: str | None,
+    date_order: str | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> Parsed:
+    """The file's layout and its rows (lazily); FileProblem when nothing can be imported.
+
+    Pass one reads every record (the encoding is confirmed, or the next one tried; the row
+    cap is checked; dates and numbers learnt); the rows are pass two, read when consumed.
+    """
+    source = data if isinstance(data, Source) else Source(data=bytes(data))
+    limits = limits or Limits()
+    text = open_text(source, limits)
+    while True:
+        try:
+            layout = find_layout(text, platform)
+            _learn_conventions(text, layout, platform, date_order, limits, progress)
+            break
+        except UnicodeDecodeError:
+            if not text.fallback():
+                raise FileProblem(
+                    "The file's text encoding could not be read (expected UTF-8 or UTF-16)."
+                ) from None
+        except UploadProblem as exc:
+            raise FileProblem(str(exc), text.encoding) from None
+        except FileProblem as exc:
+            exc.encoding = text.encoding
+            raise
     reader = RowReader(layout, account_id, currency)
-    parsed = Parsed(encoding, layout, has_campaign_id="campaign_id" in layout.columns)
+    parsed = Parsed(text.encoding, layout, has_campaign_id="campaign_id" in layout.columns)
     parsed.currency_column = reader.column("currency")
     parsed.campaign_column = reader.column("campaign_id" if parsed.has_campaign_id else "campaign")
-    parsed.rows = _rows(text, reader, parsed)
+    parsed.text = text
+    parsed.rows = _rows(text, reader, parsed, progress)
     return parsed
 
 
-def _data_records(text: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
-    return islice(read_records(text, layout.delimiter), layout.header_index + 1, None)
+def _data_records(text: Text, layout: Layout) -> Iterator[tuple[int, list[str]]]:
+    return islice(read_records(text.lines(), layout.delimiter), layout.header_index + 1, None)
 
 
-def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
-    """Date order and decimal comma from the whole file; refuse a file whose rows each cover
-    more than one day (LinkedIn's default "All" or "Monthly" breakdown, a date-range column)."""
+def _learn_conventions(
+    text: Text,
+    layout: Layout,
+    platform: str,
+    date_order: str | None,
+    limits: Limits,
+    progress: Progress | None,
+) -> None:
+    """How dates are written (csv_dates) and the decimal comma, from the whole file; refuse a
+    file whose rows each cover more than one day (LinkedIn's default "All" or "Monthly"
+    breakdown, a date-range column)."""
     cols = layout.columns
-    sniffer = Sniffer(layout.delimiter, layout.day_first_default)
+    sniffer = Sniffer(layout.delimiter)
+    dates = DateEvidence()
     day_col, end_col = cols["day"], cols.get("end_day")
     money = [cols[k] for k in ("spend", "conversion_value", "daily_spend") if k in cols]
-    dated = spans = 0
+    dated = spans = records = 0
     example = ""
     try:
         for _line, cells in _data_records(text, layout):
+            records += 1
+            if records % PROGRESS_EVERY == 0 and progress is not None:
+                progress("reading", text.fraction_read())
+            if records > limits.max_rows and any(c.strip() for c in cells):
+                raise FileProblem(
+                    f"This file has more than {limits.max_rows:,} rows, more than one import "
+                    "takes: export a shorter period (or split the file) and import the parts "
+                    "one by one. Nothing was imported.",
+                    header_row=layout.header_line,
+                )
             if len(cells) <= day_col:
                 continue
             raw = cells[day_col].strip()
+            dates.day(raw)
             # Every date of the row tells the order: LinkedIn's campaign start dates too.
-            for cell in cells:
-                if "/" in cell:
-                    sniffer.date(cell)
+            for index, cell in enumerate(cells):
+                if "/" in cell and index != day_col:
+                    dates.cell(cell)
             for index in money:
                 if index < len(cells):
                     sniffer.amount(cells[index])
@@ -106,7 +155,17 @@ def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
                 example = example or raw
     except csv.Error as exc:
         raise FileProblem(f"The file is not valid CSV: {exc}.", "", layout.header_line) from None
-    layout.day_first = sniffer.day_first
+    layout.records = records
+    layout.dates = dates.rule(
+        chosen=date_order,
+        date_range=layout.date_range,
+        range_line=layout.range_line,
+        day_column=layout.header[day_col].strip().lstrip("\ufeff"),
+        column_is_english=not layout.day_first_default,
+        platform_order=PLATFORM_DATE_ORDER.get(platform),
+        platform_label=PLATFORM_LABELS[platform],
+    )
+    layout.day_first = layout.dates.day_first
     layout.decimal_comma = sniffer.decimal_comma
     if dated and spans == dated:
         raise FileProblem(
@@ -116,9 +175,13 @@ def _learn_conventions(text: str, layout: Layout, platform: str) -> None:
         )
 
 
-def _rows(text: str, reader: RowReader, parsed: Parsed) -> Iterator[Row]:
+def _rows(
+    text: Text, reader: RowReader, parsed: Parsed, progress: Progress | None
+) -> Iterator[Row]:
     header_norm = [norm(c) for c in reader.header]
-    for line, cells in _data_records(text, reader.layout):
+    for count, (line, cells) in enumerate(_data_records(text, reader.layout), start=1):
+        if count % PROGRESS_EVERY == 0 and progress is not None:
+            progress("grouping", text.fraction_read())
         filled = [c for c in cells if c.strip()]
         if not filled:
             continue

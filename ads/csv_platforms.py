@@ -170,6 +170,10 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "reach": ("reach", "approximatememberreach", "alcance"),
     },
 }
+# The day order of a platform's English exports when no value tells: LinkedIn Campaign
+# Manager writes "11/5/2026" (US); Google Ads' English UI follows the user's locale (US or UK)
+# and TikTok writes ISO dates, so neither says anything.
+PLATFORM_DATE_ORDER = {"linkedin_ads": "mdy"}
 # Day columns whose numeric dates are M/D/YYYY unless the values say otherwise; a day column
 # named in another language means D/M/YYYY when the values cannot tell.
 ENGLISH_DAY_COLUMNS = frozenset(

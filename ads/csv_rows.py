@@ -90,6 +90,7 @@ class RowReader:
         self.count_fields = [k for k in COUNT_FIELDS if k in self.cols]
         self.metric_index, self.dim_index = self._split_columns()
         self.covers_days = False
+        self._dates: dict[str, tuple[date | None, str, bool]] = {}
 
     def _split_columns(self) -> tuple[list[int], list[int]]:
         """Metric columns, and the dimension columns that tell segments of a campaign-day
@@ -124,8 +125,8 @@ class RowReader:
 
     def is_total(self, cells: list[str]) -> bool:
         """A "Total: Account", "Total of 12 results" or "Gesamt" line, not a campaign's day."""
-        firsts = [c for c in cells if c.strip()][:1]
-        for text in (*firsts, *(self.cell(cells, n) for n in ("day", "campaign", "campaign_id"))):
+        first = next((c for c in cells if c.strip()), "")
+        for text in (first, *(self.cell(cells, n) for n in ("day", "campaign", "campaign_id"))):
             if TOTAL_LINE.match(text):
                 try:
                     parse_date(self.cell(cells, "day"), self.layout.day_first)
@@ -185,24 +186,41 @@ class RowReader:
         if not raw_day:
             problem("day", "the date is missing")
             return None
-        try:
-            day = parse_date(raw_day, self.layout.day_first)
-        except ValueError as exc:
-            self.covers_days = isinstance(exc, SpanError)
-            problem("day", str(exc))
+        day, why, span = self._date(raw_day)
+        if day is None:
+            self.covers_days = span
+            problem("day", why)
             return None
         raw_end = self.cell(cells, "end_day")
         if raw_end and raw_end.lower() not in EMPTY_CELLS:
-            try:
-                end = parse_date(raw_end, self.layout.day_first)
-            except ValueError as exc:
-                problem("end_day", str(exc))
+            end, why, _span = self._date(raw_end)
+            if end is None:
+                problem("end_day", why)
                 return None
             if end != day:
                 self.covers_days = True
                 problem("end_day", f"the row covers {day:%d %b %Y} – {end:%d %b %Y}, not one day")
                 return None
         return day
+
+    def _date(self, raw: str) -> tuple[date | None, str, bool]:
+        """(the day, or None and why, and whether it is a period): the file's date rule,
+        then the parser; remembered, since a file has few distinct dates and many rows."""
+        known = self._dates.get(raw)
+        if known is None:
+            dates = self.layout.dates
+            why = dates.problem(raw) if dates is not None else None
+            if why:
+                known = (None, why, False)
+            else:
+                try:
+                    known = (parse_date(raw, self.layout.day_first), "", False)
+                except ValueError as exc:
+                    known = (None, str(exc), isinstance(exc, SpanError))
+            if len(self._dates) >= 4096:
+                self._dates.clear()
+            self._dates[raw] = known
+        return known
 
     def _one_day_of_spend(self, cells: list[str], spend: Decimal, problem) -> None:
         """LinkedIn's Average Daily Spend is the Total Spent of a one-day row; a row spending

@@ -1,76 +1,137 @@
 """Daily facts of an import stored: accounts, platform campaigns and facts, in batches.
 
-Everything runs inside one SAVEPOINT: when the database refuses a write, nothing from the
-file stays (the caller records the failed run). Amounts are rounded to minor units once, per
-day, half-even.
+`prepare` writes the accounts and platform campaigns (within the importer's `MapRights`),
+`store_facts_of` one bucket of facts after another. Everything runs inside the caller's
+SAVEPOINT: when the database refuses a write, nothing from the file stays (the caller records
+the failed run). Amounts are rounded to minor units once, per day, half-even.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from itertools import islice
+from itertools import groupby, islice
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import aliased
 
-from ads.csv_group import Group
+from ads.csv_formats import FileProblem
+from ads.csv_group import MONTH, Fact, Group
 from ads.csv_parse import Parsed
 from ads.csv_platforms import ALIASES
 from ads.csv_rows import MAX_AMOUNT, name_key
-from ads.models import AdAccount, MappingSource, PlatformCampaign, Restatement, SpendFact
-from ads.services import (
-    FactRow,
-    UpsertCounts,
-    csv_account,
-    upsert_facts,
-    upsert_platform_campaign,
+from ads.mapping import (
+    CampaignIndex,
+    MapRights,
+    held_note,
+    mapping_refusal,
+    refresh_platform_campaign,
 )
+from ads.models import AdAccount, MappingSource, PlatformCampaign, Restatement, SpendFact
+from ads.services import FactRow, UpsertCounts, csv_account, upsert_facts
 from core.extensions import db
 from core.money import exponent
 from core.types import utcnow
 
 BATCH_ROWS = 1000
+MAX_CAMPAIGNS = 20_000  # platform campaigns one import may create or touch
 
 
-def store(
-    platform: str, groups: dict[str, Group], run_id: int, parsed: Parsed
-) -> tuple[UpsertCounts, list[AdAccount]]:
-    """Write each account's facts (created on first import) and its platform campaigns.
+@dataclass
+class Prepared:
+    """The accounts and platform campaigns of a file, ready for its facts."""
 
-    Raises what the database raises (SQLAlchemyError) or ValueError for an amount too large;
-    the SAVEPOINT is then rolled back and nothing from the file is left in the session.
+    accounts: dict[str, AdAccount] = field(default_factory=dict)  # by external id
+    # (account, campaign as in the file) -> (platform campaign pk, stored object id, name)
+    campaigns: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
+    # (account, campaign as in the file) -> why its rows are not imported
+    refused: dict[tuple[str, str], str] = field(default_factory=dict)
+    unreported: tuple[str, ...] = ()
+
+    def refusal(self, account: str, object_id: str) -> str | None:
+        return self.refused.get((account, object_id))
+
+
+def prepare(platform: str, groups: dict[str, Group], parsed: Parsed, rights: MapRights) -> Prepared:
+    """Each account (created on first import) and its platform campaigns, mapped within
+    `rights`: a campaign already mapped to one the importer may not edit is refused (its rows
+    become row errors), a naming-rule match on one is held back unmapped (a note says so).
+
+    Raises FileProblem for a file of too many campaigns, what the database raises
+    (SQLAlchemyError) otherwise. Runs inside the caller's SAVEPOINT.
     """
-    by_name = not parsed.has_campaign_id
-    unreported = tuple(
-        name
-        for key, names in _STORED_AS.items()
-        if key in ALIASES[platform] and key not in parsed.layout.columns
-        for name in names
+    total = sum(len(group.campaigns) for group in groups.values())
+    if total > MAX_CAMPAIGNS:
+        raise FileProblem(
+            f"This file has {total:,} campaigns, more than the {MAX_CAMPAIGNS:,} one import "
+            "takes: split it (by account or by campaign) and import the parts one by one."
+        )
+    prepared = Prepared(
+        unreported=tuple(
+            name
+            for key, names in _STORED_AS.items()
+            if key in ALIASES[platform] and key not in parsed.layout.columns
+            for name in names
+        )
     )
+    index = CampaignIndex()
+    for external_id, group in sorted(groups.items()):
+        account = csv_account(platform, external_id, group.currency, group.name[:200])
+        prepared.accounts[external_id] = account
+        if parsed.has_campaign_id:
+            remap: dict[str, str] = {}
+            _adopt_name_keys(account, group, parsed.notes, rights)
+        else:
+            remap = _use_known_ids(account, group, parsed.notes)
+        wanted = {*remap.values(), *group.campaigns}
+        known = {pc.external_id: pc for pc in _campaigns(account, wanted)}
+        kept: dict[str, tuple[PlatformCampaign, str, str]] = {}
+        for object_id, (_day, name, status) in sorted(group.campaigns.items()):
+            stored_id = remap.get(object_id, object_id)
+            pc = known.get(stored_id)
+            refusal = mapping_refusal(pc, rights) if pc is not None else None
+            if refusal:
+                prepared.refused[(external_id, object_id)] = f"{refusal}: this row was not imported"
+                continue
+            if pc is None:
+                pc = known[stored_id] = PlatformCampaign(
+                    account_id=account.id, external_id=stored_id
+                )
+                db.session.add(pc)
+            refresh_platform_campaign(pc, name, status, rights=rights, index=index)
+            kept[object_id] = (pc, stored_id, name)
+        db.session.flush()  # one round of inserts for the account's new campaigns
+        for object_id, (pc, stored_id, name) in kept.items():
+            if pc.mapping_source == MappingSource.HELD.value:
+                parsed.notes.append(held_note(pc, rights))
+            prepared.campaigns[(external_id, object_id)] = (pc.id, stored_id, name)
+        account.last_synced_at = utcnow()
+    db.session.flush()
+    return prepared
+
+
+def store_facts_of(
+    prepared: Prepared, facts: dict[tuple[str, str, date], Fact], run_id: int
+) -> UpsertCounts:
+    """Write one bucket's facts, account by account, a batch at a time. Raises what the
+    database raises, or ValueError for an amount too large to store."""
     counts = UpsertCounts()
-    accounts = []
-    with db.session.begin_nested():
-        for external_id, group in sorted(groups.items()):
-            account = csv_account(platform, external_id, group.currency, group.name[:200])
-            if by_name:
-                _use_known_ids(account, group, parsed.notes)
-            else:
-                _adopt_name_keys(account, group, parsed.notes)
-            campaign_pk = {
-                object_id: upsert_platform_campaign(account, object_id, name, status).id
-                for object_id, (_day, name, status) in sorted(group.campaigns.items())
-            }
-            rows = _fact_rows(group, campaign_pk)
-            while batch := list(islice(rows, BATCH_ROWS)):
-                batch = _keep_unreported(account, batch, unreported)
-                counts.add(upsert_facts(account, batch, run_id))
-            account.last_synced_at = utcnow()
-            accounts.append(account)
-        db.session.flush()
-    return counts, accounts
+    ordered = sorted(
+        facts.items(),
+        key=lambda item: (item[0][0], item[0][2].toordinal() // MONTH, item[0][1], item[0][2]),
+    )
+    for external_id, rows in groupby(ordered, key=lambda item: item[0][0]):
+        account = prepared.accounts[external_id]
+        digits = exponent(account.currency)
+        fact_rows = (
+            _fact_row(prepared.campaigns[(external_id, object_id)], day, fact, digits)
+            for (_account, object_id, day), fact in rows
+        )
+        while batch := list(islice(fact_rows, BATCH_ROWS)):
+            batch = _keep_unreported(account, batch, prepared.unreported)
+            counts.add(upsert_facts(account, batch, run_id))
+    return counts
 
 
 # The stored fields of each metric an export may lack.
@@ -117,11 +178,12 @@ def _keep_unreported(account: AdAccount, batch: list[FactRow], fields: tuple[str
     ]
 
 
-def _use_known_ids(account: AdAccount, group: Group, notes: list[str]) -> None:
+def _use_known_ids(account: AdAccount, group: Group, notes: list[str]) -> dict[str, str]:
     """A file without a campaign id column keys campaigns by name. When the account already
     has exactly one campaign of that name under its platform id (from an export with the id
     column), the rows go to it, so the two exports never count one campaign twice. A name
-    that several ids carry stays under the name, and the report says so."""
+    that several ids carry stays under the name, and the report says so. Returns the file's
+    campaign keys that are stored under another id."""
     names = {object_id: name for object_id, (_day, name, _status) in group.campaigns.items()}
     known = _ids_by_name(account, set(names.values()))
     remap = {}
@@ -135,13 +197,10 @@ def _use_known_ids(account: AdAccount, group: Group, notes: list[str]) -> None:
             )
         elif len(ids) == 1 and object_id not in known.get(name, set()):
             remap[object_id] = ids.pop()
-    if not remap:
-        return
-    group.campaigns = {remap.get(k, k): v for k, v in group.campaigns.items()}
-    group.facts = {(remap.get(k, k), day): fact for (k, day), fact in group.facts.items()}
+    return remap
 
 
-def _adopt_name_keys(account: AdAccount, group: Group, notes: list[str]) -> None:
+def _adopt_name_keys(account: AdAccount, group: Group, notes: list[str], rights: MapRights) -> None:
     """The other order: a file with the campaign id column after one without. A campaign of
     the account still keyed by its name (`name_key`) is adopted by the one id of that name,
     so the two exports never count one campaign twice. When more than one id has the name
@@ -170,6 +229,16 @@ def _adopt_name_keys(account: AdAccount, group: Group, notes: list[str]) -> None
             )
             continue
         (campaign_id,) = ids
+        target = next(iter(_campaigns(account, {campaign_id})), None)
+        refusal = mapping_refusal(pc, rights) or (
+            mapping_refusal(target, rights) if target is not None else None
+        )
+        if refusal:
+            notes.append(
+                f"“{name}” was imported before without its campaign id, but it is kept apart "
+                f"from campaign id {campaign_id}: {refusal}."
+            )
+            continue
         days = _move(account, pc, campaign_id)
         notes.append(
             f"“{name}” was imported before without its campaign id: its "
@@ -253,28 +322,27 @@ def _ids_by_name(account: AdAccount, names: set[str]) -> dict[str, set[str]]:
     return known
 
 
-def _fact_rows(group: Group, campaign_pk: dict[str, int]) -> Iterator[FactRow]:
-    digits = exponent(group.currency)
-    for (object_id, day), fact in sorted(group.facts.items()):
-        yield FactRow(
-            platform_campaign_id=campaign_pk[object_id],
-            level="campaign",
-            object_id=object_id,
-            day=day,
-            attribution_setting="",
-            currency=fact.currency,
-            spend_minor=_minor(fact.spend, digits),
-            impressions=fact.impressions,
-            clicks=fact.clicks,
-            reach=fact.reach,
-            # Google reports fractional conversions (data-driven attribution); the
-            # column is an integer, so the day's sum is rounded once, half-even.
-            purchases=_whole(fact.conversions),
-            leads=fact.leads,
-            conversions=_whole(fact.conversions),
-            conversion_value_minor=_minor(fact.value, digits),
-            object_name=group.campaigns[object_id][1],
-        )
+def _fact_row(campaign: tuple[int, str, str], day: date, fact: Fact, digits: int) -> FactRow:
+    pk, object_id, name = campaign
+    return FactRow(
+        platform_campaign_id=pk,
+        level="campaign",
+        object_id=object_id,
+        day=day,
+        attribution_setting="",
+        currency=fact.currency,
+        spend_minor=_minor(fact.spend, digits),
+        impressions=fact.impressions,
+        clicks=fact.clicks,
+        reach=fact.reach,
+        # Google reports fractional conversions (data-driven attribution); the
+        # column is an integer, so the day's sum is rounded once, half-even.
+        purchases=_whole(fact.conversions),
+        leads=fact.leads,
+        conversions=_whole(fact.conversions),
+        conversion_value_minor=_minor(fact.value, digits),
+        object_name=name,
+    )
 
 
 def _minor(amount: Decimal, digits: int) -> int:

@@ -59,3 +59,12 @@ class CsvImportForm(FlaskForm):
         choices={"": "From the file"} | {c: c for c in COMMON_CURRENCIES},
         validate_choice=False,
     )
+    date_order = SelectField(
+        "Date order (for dates like 05/11/2026)",
+        choices={
+            "": "Read it from the file",
+            "dmy": "Day first: 05/11/2026 is 5 November",
+            "mdy": "Month first: 05/11/2026 is May 11",
+        },
+        default="",
+    )

@@ -100,6 +100,9 @@ class MappingSource(StrEnum):
     NAME = "name"  # platform name equals the Flightdeck campaign name
     MANUAL = "manual"
     NONE = "none"
+    # The naming rule pointed at a campaign the importer may not edit: kept unmapped, and no
+    # automatic rule maps it later; the campaign's owner or an admin maps it by hand.
+    HELD = "held"
 
 
 class PlatformCampaign(TimestampMixin, db.Model):

@@ -8,26 +8,32 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, insert, select, update
 
+from ads.errors import AdsError
+from ads.mapping import (  # noqa: F401 - the mapping API, also reached through this module
+    SYSTEM,
+    MapRights,
+    auto_campaign_for,
+    change_mapping,
+    map_manually,
+    remap_all,
+    upsert_platform_campaign,
+)
 from ads.models import (
     UNKNOWN_CURRENCY,
     AccountStatus,
     AdAccount,
-    MappingSource,
     Platform,
-    PlatformCampaign,
     Restatement,
     SpendFact,
 )
-from campaigns.models import Campaign
 from core.crypto import decrypt, encrypt
 from core.extensions import db
 from core.money import Money, check_currency
 from core.types import utcnow
 
 ACCOUNT_ID_RE = re.compile(r"^act_\d{1,20}$")
-TAG_RE = re.compile(r"\[FD-(\d{1,9})\]", re.IGNORECASE)
 TRACKED = ("spend_minor", "conversions", "conversion_value_minor")
 VALUE_FIELDS = (
     "spend_minor",
@@ -39,12 +45,6 @@ VALUE_FIELDS = (
     "conversions",
     "conversion_value_minor",
 )
-
-
-class AdsError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -130,75 +130,6 @@ def mark_needs_reauth(account: AdAccount, reason: str) -> None:
 def mark_error(account: AdAccount, reason: str) -> None:
     account.status = AccountStatus.ERROR.value
     account.status_reason = reason
-
-
-# --- mapping --------------------------------------------------------------------------------
-
-
-def auto_campaign_for(name: str) -> tuple[int | None, str]:
-    """Naming rule: a "[FD-<id>]" tag wins; else an exact (case-insensitive) name match."""
-    tag = TAG_RE.search(name or "")
-    if tag:
-        campaign_id = int(tag.group(1))
-        if db.session.get(Campaign, campaign_id) is not None:
-            return campaign_id, MappingSource.TAG.value
-    match = db.session.scalar(
-        select(Campaign.id).where(func.lower(Campaign.name) == (name or "").strip().lower())
-    )
-    if match:
-        return match, MappingSource.NAME.value
-    return None, MappingSource.NONE.value
-
-
-def upsert_platform_campaign(
-    account: AdAccount, external_id: str, name: str, status: str = "", objective: str = ""
-) -> PlatformCampaign:
-    pc = db.session.scalar(
-        select(PlatformCampaign).where(
-            PlatformCampaign.account_id == account.id, PlatformCampaign.external_id == external_id
-        )
-    )
-    if pc is None:
-        pc = PlatformCampaign(account_id=account.id, external_id=external_id)
-        db.session.add(pc)
-    if name and pc.name != name:
-        pc.name = name[:400]
-    if status:
-        pc.status = status[:40]
-    if objective:
-        pc.objective = objective[:60]
-    pc.last_seen_at = utcnow()
-    if pc.mapping_source != MappingSource.MANUAL.value:
-        campaign_id, source = auto_campaign_for(pc.name)
-        if (pc.campaign_id, pc.mapping_source) != (campaign_id, source):
-            pc.campaign_id, pc.mapping_source = campaign_id, source
-    db.session.flush()
-    return pc
-
-
-def map_manually(pc: PlatformCampaign, campaign_id: int | None) -> None:
-    """Manual override; choosing "automatic" (None with reset) re-applies the naming rule."""
-    if campaign_id is None:
-        pc.campaign_id, pc.mapping_source = auto_campaign_for(pc.name)
-        return
-    if db.session.get(Campaign, campaign_id) is None:
-        raise AdsError("Choose an existing Flightdeck campaign.", "campaign_id")
-    pc.campaign_id = campaign_id
-    pc.mapping_source = MappingSource.MANUAL.value
-
-
-def remap_all() -> int:
-    """Re-apply the naming rule to every non-manual mapping (e.g. after a campaign is created)."""
-    changed = 0
-    rows = db.session.scalars(
-        select(PlatformCampaign).where(PlatformCampaign.mapping_source != MappingSource.MANUAL)
-    )
-    for pc in rows:
-        campaign_id, source = auto_campaign_for(pc.name)
-        if (pc.campaign_id, pc.mapping_source) != (campaign_id, source):
-            pc.campaign_id, pc.mapping_source = campaign_id, source
-            changed += 1
-    return changed
 
 
 # --- facts ----------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ads import services, sync
+from ads import mapping, services, sync
 from ads.forms import ConnectMetaForm, CsvImportForm, MappingForm, SyncForm
 from ads.models import AdAccount, PlatformCampaign, RunStatus, SpendFact, SyncRun
 from ads.sync_health import failing
@@ -17,6 +17,7 @@ from core.extensions import db
 from core.money import Money
 from core.params import id_arg, page_arg
 from core.permissions import get_for, require
+from core.uploads import UploadProblem
 
 bp = Blueprint("ads", __name__, url_prefix="/ads")
 
@@ -80,14 +81,15 @@ def connect():
     return render_template("ads/connect.html", form=form, replacing=replacing), status
 
 
-def _campaign_choices() -> dict[str, str]:
-    rows = db.session.execute(
-        select(Campaign.id, Campaign.name)
+def _campaign_choices(rights: mapping.MapRights) -> dict[str, str]:
+    """The campaigns this person may put spend on (their own; every one for an admin)."""
+    campaigns = db.session.scalars(
+        select(Campaign)
         .where(Campaign.status != CampaignStatus.ARCHIVED.value)
         .order_by(Campaign.name)
     )
     return {"": "— automatic (naming rule) —", "none": "— not a Flightdeck campaign —"} | {
-        str(cid): name for cid, name in rows
+        str(c.id): c.name for c in campaigns if rights.allows(c.id)
     }
 
 
@@ -96,6 +98,7 @@ def _campaign_choices() -> dict[str, str]:
 def account(account_id: int):
     acc = get_for(AdAccount, account_id, "ads.view")
     live = sync.active_run(acc.id) if acc.platform == "meta_ads" else None
+    rights = mapping.MapRights(current_user)
     runs = db.session.scalars(
         select(SyncRun).where(SyncRun.account_id == acc.id).order_by(SyncRun.id.desc()).limit(15)
     ).all()
@@ -112,7 +115,9 @@ def account(account_id: int):
         runs=runs,
         spend={k: Money(int(v or 0), acc.currency) for k, v in spend.items()},
         sync_form=SyncForm(),
-        choices=_campaign_choices(),
+        choices=_campaign_choices(rights),
+        rights=rights,
+        held_reason=mapping.held_reason,
         live=live,
         failing=failing(acc) if acc.platform == "meta_ads" and live is None else None,
     )
@@ -198,17 +203,11 @@ def run_status(run_id: int):
 def map_campaign(pc_id: int):
     pc = get_for(PlatformCampaign, pc_id, "ads.map")
     form = MappingForm()
-    choice = (form.campaign_id.data or "").strip()
     before = pc.campaign_id
     try:
-        if choice == "":
-            services.map_manually(pc, None)
-        elif choice == "none":
-            pc.campaign_id, pc.mapping_source = None, "manual"
-        elif choice.isdigit():
-            services.map_manually(pc, int(choice))
-        else:
-            raise services.AdsError("Choose a campaign from the list.")
+        message = mapping.change_mapping(
+            pc, form.campaign_id.data or "", mapping.MapRights(current_user)
+        )
     except services.AdsError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -216,30 +215,41 @@ def map_campaign(pc_id: int):
         # Goal progress follows the spend to its new campaign at once, not at the next sync.
         refresh_goals([before, pc.campaign_id])
         db.session.commit()
-        flash(f"“{pc.name}” mapping saved.", "success")
+        flash(message, "success" if pc.mapping_source != "held" else "warning")
     return redirect(url_for("ads.account", account_id=pc.account_id))
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @require("ads.import")
 def import_csv():
-    from ads.csv_import import import_csv as run_import
+    """Upload an export: it is stored and imported by a job; the page follows the job (at
+    once final when jobs run inline) and shows its row report. `?run=N` shows an import."""
+    from ads.csv_jobs import queue_import
 
     form = CsvImportForm()
-    result = None
+    run = None
     if form.validate_on_submit():
-        data = form.file.data.read()
-        result = run_import(
-            form.platform.data,
-            data,
-            filename=form.file.data.filename or "",
-            account_id=form.account_id.data or None,
-            currency=form.currency.data or None,
-            user_id=current_user.id,
-        )
-        db.session.commit()
+        upload = form.file.data
+        try:
+            run = queue_import(
+                upload.stream,
+                upload.filename or "",
+                platform=form.platform.data,
+                account_id=form.account_id.data or None,
+                currency=form.currency.data or None,
+                date_order=form.date_order.data or None,
+                user_id=current_user.id,
+            )
+        except UploadProblem as exc:
+            form.file.errors = [*form.file.errors, str(exc)]
+    elif request.method == "GET" and (raw := request.args.get("run", "")):
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+            abort(404)
+        run = get_for(SyncRun, int(raw), "ads.view")
+        if run.kind != "csv_import":
+            abort(404)
     status = 400 if request.method == "POST" and form.errors else 200
-    return render_template("ads/import.html", form=form, result=result), status
+    return render_template("ads/import.html", form=form, run=run), status
 
 
 @bp.route("/runs")

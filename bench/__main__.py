@@ -19,6 +19,7 @@ BENCHES = (
     "bench.roi_aggregation",
     "bench.budgets_export",
     "bench.approval_locks",
+    "bench.csv_import_memory",
 )
 
 

@@ -151,10 +151,12 @@ def register_errorhandlers(app: Flask) -> None:
         what = outage_of(exc) if exc.code == 500 else None
         if what is not None:
             return unavailable(what, exc)
-        titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed here"}
+        titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed here", 413: "Too large"}
         messages = {
             403: "Your role does not allow this. Ask an administrator if you need access.",
             404: "There is nothing at this address. It may have been removed.",
+            413: f"The upload is larger than the {app.config['MAX_CONTENT_LENGTH'] // 1048576:,} "
+            "MB a request may carry: export a shorter period, or split the file.",
         }
         code = exc.code or 500
         return render_error(code, titles.get(code, exc.name), messages.get(code, exc.description))

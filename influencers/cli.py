@@ -15,10 +15,13 @@ influencers_cli = CliGroup("influencers", help="Influencer roster and attributed
 
 
 def _report(result) -> None:
-    """The counts, then every rejected row with its reason (nothing is dropped silently)."""
+    """The counts, then the rejected rows with their reasons (the first 1,000; the count of
+    the others is said)."""
     click.echo(result.message)
     for err in result.errors:
         click.echo(f"  row {err.row}, {err.column}: {err.problem}")
+    if result.error_count > len(result.errors):
+        click.echo(f"  … and {result.error_count - len(result.errors):,} more problems")
 
 
 def _mapping(headers: list[str], pairs: tuple[str, ...]) -> dict[int, str] | None:
@@ -56,22 +59,26 @@ def import_roster_cmd(pairs: tuple[str, ...], currency: str, dry_run: bool, file
 
     Exits non-zero only when nothing could be read.
     """
+    from core.uploads import Limits, Source
     from influencers.csvread import CsvProblem, read_table
     from influencers.imports import import_roster, preview_roster
 
-    data = file.read_bytes()
+    data = Source(path=file)  # read from disk as a stream, never whole
+    limits = Limits.from_config("ROSTER_MAX_ROWS")
     try:
-        mapping = _mapping(read_table(data).headers, pairs)
+        mapping = _mapping(read_table(data, limits).headers, pairs) if pairs else None
     except CsvProblem:
         mapping = None  # import_roster reports the problem
     if dry_run:
-        preview = preview_roster(data, mapping, currency.upper(), filename=file.name)
+        preview = preview_roster(data, mapping, currency.upper(), filename=file.name, limits=limits)
         result = preview.result
         result.problem = result.problem or " ".join(preview.mapping_problems)
         click.echo("Dry run: nothing was written.")
     else:
         with acting_as("cli"):
-            result = import_roster(data, mapping, currency.upper(), filename=file.name)
+            result = import_roster(
+                data, mapping, currency.upper(), filename=file.name, limits=limits
+            )
             db.session.commit()
     _report(result)
     if not result.read_anything:
@@ -83,10 +90,13 @@ def import_roster_cmd(pairs: tuple[str, ...], currency: str, dry_run: bool, file
 def import_orders_cmd(file: Path) -> None:
     """Attribute shop orders (order_id, date, amount, currency, promo_code, utm_campaign,
     utm_content) to partnerships; idempotent on the order id."""
+    from core.uploads import Limits, Source
     from influencers.orders import import_orders
 
     with acting_as("cli"):
-        result = import_orders(file.read_bytes(), filename=file.name)
+        result = import_orders(
+            Source(path=file), filename=file.name, limits=Limits.from_config("ORDERS_MAX_ROWS")
+        )
         db.session.commit()
     _report(result)
     if not result.read_anything:

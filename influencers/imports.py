@@ -1,30 +1,24 @@
 """Roster CSV import: column mapping, a dry-run preview, duplicates recognised by platform
 handle (updated, never duplicated), a row-level error report. Good rows are kept, bad rows
-listed; every data row ends up counted as created, updated, unchanged or rejected.
+listed; every data row ends up counted as created, updated, unchanged or rejected. The file
+is read as a stream, twice (`roster_plan`), so memory does not grow with its rows.
 
 Orders and metrics imports live in `influencers.orders`; both share `ImportResult`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
-from core.money import Money
 from core.types import utcnow
-from influencers.csvread import (
-    CsvProblem,
-    CsvTable,
-    RowError,
-    iter_mapped,
-    read_table,
-)
+from core.uploads import Limits, Source
+from influencers.csvread import CsvProblem, CsvTable, RowError, read_table
 from influencers.models import (
     DeliverableType,
     Influencer,
@@ -33,9 +27,12 @@ from influencers.models import (
     InfluencerStatus,
     SocialPlatform,
 )
-from influencers.roster_csv import Parsed, guess_mapping, mapping_errors, parse_row
+from influencers.roster_csv import guess_mapping, mapping_errors
+from influencers.roster_plan import NEW, Folded, folds, identify
 
 PLATFORMS = [p.value for p in SocialPlatform]
+MAX_ERRORS = 1000  # rejected rows' problems kept for the report; all are counted
+ROSTER_MAX_ROWS = 100_000  # the default cap (config ROSTER_MAX_ROWS for uploads)
 TYPES = [t.value for t in DeliverableType]
 PROFILE_FIELDS = ("name", "status", "country", "language", "contact_email", "contact_phone")
 
@@ -51,8 +48,48 @@ class ImportResult:
     unchanged: int = 0
     rejected: int = 0
     unattributed: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS
+    error_count: int = 0
     problem: str = ""  # the file as a whole could not be read
+
+    def add_errors(self, errors: list[RowError]) -> None:
+        """A row's problems: all counted, the first MAX_ERRORS kept for the report."""
+        self.error_count += len(errors)
+        room = MAX_ERRORS - len(self.errors)
+        if room > 0:
+            self.errors.extend(errors[:room])
+
+    def reject(self, errors: list[RowError]) -> None:
+        self.rejected += 1
+        self.add_errors(errors)
+
+    COUNTS = ("rows", "created", "updated", "unchanged", "rejected", "unattributed")
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the upload row keeps: the counts and the report, as JSON."""
+        return {
+            "kind": self.kind,
+            "filename": self.filename,
+            "encoding": self.encoding,
+            "problem": self.problem,
+            "error_count": self.error_count,
+            "errors": [[e.row, e.column, e.problem] for e in self.errors],
+            **{name: getattr(self, name) for name in self.COUNTS},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportResult:
+        result = cls(
+            kind=data.get("kind", "roster"),
+            filename=data.get("filename", ""),
+            encoding=data.get("encoding", ""),
+            problem=data.get("problem", ""),
+            error_count=data.get("error_count", 0),
+            errors=[RowError(*error) for error in data.get("errors", [])],
+        )
+        for name in cls.COUNTS:
+            setattr(result, name, data.get(name, 0))
+        return result
 
     @property
     def read_anything(self) -> bool:
@@ -69,99 +106,11 @@ class ImportResult:
         return f"{self.rows} rows read ({self.encoding}): " + ", ".join(parts) + "."
 
 
-# --- plan and apply -------------------------------------------------------------------------
-
-
-@dataclass
-class Slot:
-    """Everything the file says about one influencer (existing, or new)."""
-
-    influencer_id: int | None
-    rows: list[Parsed] = field(default_factory=list)
-
-
-def _plan(table: CsvTable, mapping: dict[int, str], currency: str, result: ImportResult):
-    owners: dict[tuple[str, str], int] = {
-        (p, h): i
-        for p, h, i in db.session.execute(
-            select(
-                InfluencerHandle.platform, InfluencerHandle.handle, InfluencerHandle.influencer_id
-            )
-        )
-    }
-    claimed: dict[tuple[str, str], Slot] = {}
-    named: dict[str, Slot] = {}  # new influencers of this file, by name
-    long_format = "platform" in mapping.values()
-    by_id: dict[int, Slot] = {}
-    slots: list[Slot] = []
-
-    def owner_of(key: tuple[str, str]) -> Slot | None:
-        slot = claimed.get(key)
-        if slot is None and key in owners:
-            slot = by_id.get(owners[key])
-            if slot is None:
-                slot = by_id[owners[key]] = Slot(owners[key])
-        return slot
-
-    for line, values in iter_mapped(table, mapping):
-        result.rows += 1
-        row, errors = parse_row(line, values, currency)
-        found: list[Slot] = []
-        if not errors:
-            for key in row.handles:
-                slot = owner_of(key)
-                if slot is not None and all(slot is not s for s in found):
-                    found.append(slot)
-            if len(found) > 1:
-                keys = ", ".join(f"{p}:{h}" for p, h in row.handles)
-                errors.append(RowError(line, "—", f"{keys} belong to different influencers"))
-            elif not found and not row.fields.get("name"):
-                errors.append(RowError(line, "—", "a new influencer needs a name"))
-        if errors:
-            result.rejected += 1
-            result.errors.extend(errors)
-            continue
-        name = (row.fields.get("name") or "").lower()
-        if not found and long_format and name in named:
-            found = [named[name]]  # one handle per row: the same name is the same person
-        slot = found[0] if found else Slot(None)
-        if not slot.rows:
-            slots.append(slot)
-            if slot.influencer_id is None and name:
-                named[name] = slot
-        slot.rows.append(row)
-        for key in row.handles:
-            claimed[key] = slot
-    return slots
-
-
-@dataclass
-class Folded:
-    """A slot's rows folded into one record: later non-blank values win."""
-
-    fields: dict[str, Any]
-    handles: dict[tuple[str, str], tuple[int | None, Decimal | None]]
-    rates: dict[str, Money]
-
-
-def _fold(slot: Slot) -> Folded:
-    folded = Folded({}, {}, {})
-    for row in slot.rows:
-        for name, value in row.fields.items():
-            if name == "niches":
-                name, value = "niches_csv", f",{value}," if value else ""
-            folded.fields[name] = value
-        for key, (followers, engagement) in row.handles.items():
-            old = folded.handles.get(key, (None, None))
-            folded.handles[key] = (
-                followers if followers is not None else old[0],
-                engagement if engagement is not None else old[1],
-            )
-        folded.rates.update(row.rates)
-    return folded
+# --- apply ------------------------------------------------------------------------------------
 
 
 PROFILE_COLUMNS = (*PROFILE_FIELDS, "niches_csv", "notes")
+BATCH = 500  # folded influencers compared and written at a time
 
 
 def _differs(folded: Folded, profile: dict[str, Any], handles: dict, rates: dict) -> bool:
@@ -237,30 +186,61 @@ def _changed_ids(by_id: dict[int, Folded]) -> set[int]:
 
 
 def _run(
-    table: CsvTable, mapping: dict[int, str], currency: str, result: ImportResult, write: bool
+    table: CsvTable,
+    mapping: dict[int, str],
+    currency: str,
+    result: ImportResult,
+    write: bool,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
-    slots = _plan(table, mapping, currency, result)
-    existing = {s.influencer_id: s for s in slots if s.influencer_id is not None}
-    new = [s for s in slots if s.influencer_id is None]
-    folded = {iid: _fold(slot) for iid, slot in existing.items()}
-    changed = _changed_ids(folded)
-    for iid, slot in existing.items():
-        if iid in changed:
-            result.updated += len(slot.rows)
+    """Both passes of `roster_plan`; known influencers are compared (and, with `write`,
+    updated) and new ones created a batch at a time, as their last rows go by."""
+
+    def stage(low: int, high: int):
+        def report(fraction: float) -> None:
+            if progress is not None:
+                progress(int(low + (high - low) * fraction))
+
+        return report
+
+    plan = identify(table, mapping, currency, result.reject, stage(0, 50))
+    result.rows = len(plan.slot_of_row)
+    known: dict[int, tuple[Folded, int]] = {}
+    new: list[Folded] = []
+
+    def flush() -> None:
+        changed = _changed_ids({iid: folded for iid, (folded, _rows) in known.items()})
+        for iid, (_folded, rows) in known.items():
+            if iid in changed:
+                result.updated += rows
+            else:
+                result.unchanged += rows
+        if write:
+            _update(changed, known)
+            _bulk_create(new)
+            db.session.flush()
+        known.clear()
+        new.clear()
+
+    for slot, folded in folds(table, mapping, currency, plan, stage(50, 100)):
+        rows, influencer_id = plan.rows[slot], plan.influencer[slot]
+        if influencer_id == NEW:
+            result.created += 1
+            result.updated += rows - 1
+            new.append(folded)
         else:
-            result.unchanged += len(slot.rows)
-    for slot in new:
-        result.created += 1
-        result.updated += len(slot.rows) - 1
-    if not write:
-        return
+            known[influencer_id] = (folded, rows)
+        if len(known) + len(new) >= BATCH:
+            flush()
+    flush()
+
+
+def _update(changed: set[int], known: dict[int, tuple[Folded, int]]) -> None:
     for ids in _chunks(sorted(changed)):
         stmt = select(Influencer).where(Influencer.id.in_(ids))
         stmt = stmt.options(selectinload(Influencer.handles), selectinload(Influencer.rates))
         for inf in db.session.scalars(stmt):
-            _apply(inf, folded[inf.id])
-    _bulk_create([_fold(slot) for slot in new])
-    db.session.flush()
+            _apply(inf, known[inf.id][0])
 
 
 def _allocate_ids(count: int) -> list[int]:
@@ -323,10 +303,12 @@ class Preview:
     mapping_problems: list[str]
 
 
-def _open(data: bytes, mapping: dict[int, str] | None, filename: str) -> Preview:
+def _open(
+    data: bytes | Source, mapping: dict[int, str] | None, filename: str, limits: Limits | None
+) -> Preview:
     result = ImportResult(kind="roster", filename=filename)
     try:
-        table = read_table(data)
+        table = read_table(data, limits or Limits(max_rows=ROSTER_MAX_ROWS))
     except CsvProblem as exc:
         result.problem = str(exc)
         return Preview(None, {}, result, [])
@@ -336,25 +318,40 @@ def _open(data: bytes, mapping: dict[int, str] | None, filename: str) -> Preview
 
 
 def preview_roster(
-    data: bytes, mapping: dict[int, str] | None = None, currency: str = "EUR", filename: str = ""
+    data: bytes | Source,
+    mapping: dict[int, str] | None = None,
+    currency: str = "EUR",
+    filename: str = "",
+    *,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Preview:
     """A dry run: what the import would do with this mapping; nothing is written."""
-    preview = _open(data, mapping, filename)
+    preview = _open(data, mapping, filename, limits)
     if preview.table is not None and not preview.mapping_problems:
-        _run(preview.table, preview.mapping, currency, preview.result, write=False)
+        _run(preview.table, preview.mapping, currency, preview.result, False, progress)
     return preview
 
 
 def import_roster(
-    data: bytes, mapping: dict[int, str] | None = None, currency: str = "EUR", filename: str = ""
+    data: bytes | Source,
+    mapping: dict[int, str] | None = None,
+    currency: str = "EUR",
+    filename: str = "",
+    *,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Import a roster; flushes, the caller commits. `result.problem` when nothing was read."""
-    preview = _open(data, mapping, filename)
+    """Import a roster; flushes, the caller commits. `result.problem` when nothing was read.
+
+    `data` is the file's bytes or a `Source` (an upload on disk), read as a stream, twice.
+    """
+    preview = _open(data, mapping, filename, limits)
     result = preview.result
     if preview.table is None or preview.mapping_problems:
         result.problem = result.problem or " ".join(preview.mapping_problems)
         return result
-    _run(preview.table, preview.mapping, currency, result, write=True)
+    _run(preview.table, preview.mapping, currency, result, True, progress)
     record_import(result)
     return result
 

@@ -12,12 +12,12 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -425,10 +425,21 @@ class AttributedOrder(TimestampMixin, db.Model):
     amount = money_property("amount_minor")
 
 
-class RosterUpload(db.Model):
-    """A roster CSV kept between upload and the import (preview + column mapping) step.
+class UploadStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
-    In the database rather than on disk so any web process can finish what another began.
+
+class InfluencerUpload(db.Model):
+    """A CSV upload (a roster, orders or deliverable metrics) and the state of its jobs.
+
+    The file waits on disk under UPLOAD_DIR (`path`: a bare file name; see core/uploads.py)
+    until it is imported, then it is deleted. A roster is previewed first: a job computes the
+    dry run once per mapping and stores it in `preview` (pages never read the file again);
+    the import's report (counts, rejected rows) is kept in `result`. `stage` says which job
+    `status` and `progress` are about.
     """
 
     __tablename__ = "influencer_uploads"
@@ -436,5 +447,24 @@ class RosterUpload(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     filename: Mapped[str] = mapped_column(String(255), default="")
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    kind: Mapped[str] = mapped_column(String(20), default="roster")  # roster | orders | metrics
+    path: Mapped[str] = mapped_column(String(255), default="")
+    stage: Mapped[str] = mapped_column(String(20), default="preview")  # preview | import
+    status: Mapped[str] = mapped_column(String(20), default=UploadStatus.QUEUED.value)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    mapping: Mapped[dict | None] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    preview: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    job_id: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (UploadStatus.QUEUED, UploadStatus.RUNNING)
+
+    @property
+    def imported(self) -> bool:
+        return self.stage == "import" and self.status == UploadStatus.DONE

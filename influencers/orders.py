@@ -1,8 +1,10 @@
 """Orders CSV: attribute shop orders to partnerships by promo code or UTM, idempotent on the
-order id; and the deliverable metrics CSV. Both report row by row and flush, never commit."""
+order id; and the deliverable metrics CSV. Both read the file as a stream, report row by row
+and flush, never commit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -10,8 +12,10 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from core.extensions import db
+from core.intmap import IntMap
 from core.money import Money, MoneyError, check_currency
 from core.types import utcnow
+from core.uploads import Limits, Source
 from influencers.csvread import (
     CellError,
     CsvProblem,
@@ -26,6 +30,8 @@ from influencers.csvread import (
 from influencers.imports import ImportResult, record_import
 from influencers.models import METRIC_FIELDS, AttributedOrder, Deliverable, Partnership
 
+BLOCK = 500  # orders upserted (metrics flushed) at a time
+ORDERS_MAX_ROWS = 200_000  # the default cap (config ORDERS_MAX_ROWS for uploads)
 ORDER_COLUMNS = {
     "order_id": "order_id order order_number order_no id order_ref",
     "date": "date order_date day created_at ordered_at",
@@ -61,10 +67,17 @@ def _mapping(table: CsvTable, columns: dict[str, str]) -> dict[int, str]:
     return mapping
 
 
-def _open(data: bytes, kind: str, filename: str, columns: dict[str, str], required: set[str]):
+def _open(
+    data: bytes | Source,
+    kind: str,
+    filename: str,
+    columns: dict[str, str],
+    required: set[str],
+    limits: Limits | None,
+):
     result = ImportResult(kind=kind, filename=filename)
     try:
-        table = read_table(data)
+        table = read_table(data, limits or Limits(max_rows=ORDERS_MAX_ROWS))
     except CsvProblem as exc:
         result.problem = str(exc)
         return result, None, {}
@@ -78,6 +91,14 @@ def _open(data: bytes, kind: str, filename: str, columns: dict[str, str], requir
         )
         return result, None, {}
     return result, table, mapping
+
+
+def _reporter(table: CsvTable, progress: Callable[[int], None] | None):
+    def report() -> None:
+        if progress is not None:
+            progress(int(99 * table.fraction_read()))
+
+    return report
 
 
 @dataclass
@@ -101,35 +122,50 @@ class _Attribution:
         )
 
 
-def import_orders(data: bytes, filename: str = "") -> ImportResult:
-    """Upsert attributed orders keyed by order id: the same file twice changes nothing."""
+def import_orders(
+    data: bytes | Source,
+    filename: str = "",
+    *,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Upsert attributed orders keyed by order id: the same file twice changes nothing.
+
+    The file is read as a stream and written a block at a time; flushes, the caller commits.
+    """
     required = {"order_id", "date", "amount", "currency"}
-    result, table, mapping = _open(data, "orders", filename, ORDER_COLUMNS, required)
+    result, table, mapping = _open(data, "orders", filename, ORDER_COLUMNS, required, limits)
     if table is None:
         return result
     if not {"promo_code", "utm_campaign"} & set(mapping.values()):
         result.problem = "The file needs a promo_code or a utm_campaign column to attribute orders."
         return result
     known = _Attribution.load()
-    parsed: dict[str, dict[str, Any]] = {}
-    first_line: dict[str, int] = {}
+    report = _reporter(table, progress)
+    block: dict[str, dict[str, Any]] = {}
+    # Order id (by its 64-bit hash, in machine integers) -> the row that brought it.
+    first_line = IntMap()
     for line, values in iter_mapped(table, mapping):
         result.rows += 1
         row, errors = _order_row(line, values, known)
         ref = row.get("order_ref")
-        if ref and ref in first_line and not errors:
-            errors.append(RowError(line, "order_id", f"{ref} is already on row {first_line[ref]}"))
+        if ref and hash(ref) in first_line and not errors:
+            earlier = first_line[hash(ref)]
+            errors.append(RowError(line, "order_id", f"{ref} is already on row {earlier}"))
         if errors:
-            result.rejected += 1
-            result.errors.extend(errors)
+            result.reject(errors)
         elif row.get("partnership_id") is None:
             result.unattributed += 1
             code, utm = row["promo_code"] or "—", row["utm_campaign"] or "—"
             why = f"no partnership has promo code {code} or utm_campaign {utm}"
-            result.errors.append(RowError(line, "promo_code", f"not attributed: {why}"))
+            result.add_errors([RowError(line, "promo_code", f"not attributed: {why}")])
         else:
-            parsed[ref], first_line[ref] = row, line
-    _upsert_orders(parsed, result)
+            block[ref], first_line[hash(ref)] = row, line
+            if len(block) >= BLOCK:
+                _upsert_orders(block, result)
+                block = {}
+                report()
+    _upsert_orders(block, result)
     record_import(result)
     return result
 
@@ -207,14 +243,25 @@ def _upsert_orders(parsed: dict[str, dict[str, Any]], result: ImportResult) -> N
 # --- deliverable metrics --------------------------------------------------------------------
 
 
-def import_metrics(data: bytes, filename: str = "", allowed=None) -> ImportResult:
+def import_metrics(
+    data: bytes | Source,
+    filename: str = "",
+    allowed=None,
+    *,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
     """Per-deliverable metrics by deliverable id; blank cells leave a metric as it is.
 
     `allowed(deliverable) -> bool` lets the caller refuse deliverables the user may not edit.
+    The file is read as a stream; flushes every block of rows, the caller commits.
     """
-    result, table, mapping = _open(data, "metrics", filename, METRIC_COLUMNS, {"deliverable_id"})
+    result, table, mapping = _open(
+        data, "metrics", filename, METRIC_COLUMNS, {"deliverable_id"}, limits
+    )
     if table is None:
         return result
+    report = _reporter(table, progress)
     for line, values in iter_mapped(table, mapping):
         result.rows += 1
         errors: list[RowError] = []
@@ -236,9 +283,11 @@ def import_metrics(data: bytes, filename: str = "", allowed=None) -> ImportResul
                     changes[name] = parse_count(text)
             except (CellError, MoneyError) as exc:
                 errors.append(RowError(line, column, str(exc)))
+        if result.rows % BLOCK == 0:
+            db.session.flush()
+            report()
         if errors:
-            result.rejected += 1
-            result.errors.extend(errors)
+            result.reject(errors)
             continue
         if all(getattr(d, k) == v for k, v in changes.items()):
             result.unchanged += 1

@@ -16,9 +16,8 @@ from core.params import id_arg
 from core.permissions import can, get_for, require
 from core.rules import show_problems
 from influencers import reporting, workflow
-from influencers.forms import DeliverableForm, MetricsForm, StepForm, TrackingForm, UploadForm
+from influencers.forms import DeliverableForm, MetricsForm, StepForm, TrackingForm
 from influencers.models import METRIC_FIELDS, Deliverable, Partnership
-from influencers.orders import import_metrics, import_orders
 from influencers.services import InfluencerError
 
 ROUTES: list[tuple[str, Callable[..., Any], dict[str, Any]]] = []
@@ -194,36 +193,6 @@ def deliverable_tracking(deliverable_id: int):
     db.session.commit()
     flash("Tracking link saved.", "success")
     return _to_detail(d)
-
-
-def _csv_page(kind: str, permission_check: Callable[[bytes, str], Any]):
-    form = UploadForm()
-    result = None
-    if form.validate_on_submit():
-        result = permission_check(form.file.data.read(), form.file.data.filename or "")
-        if result.problem:
-            db.session.rollback()
-        else:
-            db.session.commit()
-    status = 400 if request.method == "POST" and (form.errors or result is None) else 200
-    return render_template("influencers/csv_import.html", form=form, kind=kind, result=result), (
-        status
-    )
-
-
-@route("/orders/import", methods=["GET", "POST"])
-@require("orders.import")
-def orders_import():
-    return _csv_page("orders", import_orders)
-
-
-@route("/deliverables/metrics-import", methods=["GET", "POST"])
-@require("deliverable.edit")
-def metrics_import():
-    return _csv_page(
-        "metrics",
-        lambda data, name: import_metrics(data, name, allowed=lambda d: can("deliverable.edit", d)),
-    )
 
 
 @route("/roi")

@@ -1,53 +1,41 @@
-"""Influencer pages. This module holds the roster and its CSV import and registers the
-partnership, deliverable and report pages (defined in pages_*.py) on the one blueprint."""
+"""Influencer pages. This module holds the roster and registers the partnership, deliverable,
+report and CSV import pages (defined in pages_*.py) on the one blueprint."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from core.audit import history_for
 from core.extensions import db
-from core.models import Role
 from core.params import page_arg
-from core.permissions import OBJECT_RULES, can, get_for, require
+from core.permissions import can, get_for, require
 from core.rules import show_problems
-from core.types import utcnow
-from influencers import pages_deliverables, pages_partnerships, pages_payments, services
-from influencers.csvread import CsvProblem, read_table
-from influencers.forms import CURRENCIES, CsrfOnlyForm, InfluencerForm, UploadForm
-from influencers.imports import import_roster, preview_roster
+from influencers import (
+    pages_deliverables,
+    pages_imports,
+    pages_partnerships,
+    pages_payments,
+    services,
+)
+from influencers.forms import InfluencerForm
 from influencers.models import (
     DeliverableType,
     Influencer,
     InfluencerStatus,
     Partnership,
-    RosterUpload,
     SocialPlatform,
 )
-from influencers.roster_csv import targets
 from influencers.services import HandleInput, InfluencerError, ProfileInput, RosterQuery
 
 bp = Blueprint("influencers", __name__, url_prefix="/influencers")
 ID = "<int(max=2147483647):influencer_id>"
-UPLOAD = "<int(max=2147483647):upload_id>"
 
-for _module in (pages_partnerships, pages_payments, pages_deliverables):
+for _module in (pages_partnerships, pages_payments, pages_deliverables, pages_imports):
     for _rule, _view, _options in _module.ROUTES:
         bp.add_url_rule(_rule, view_func=_view, **_options)
-
-
-def _own_upload(user, upload) -> bool:
-    return user.role == Role.ADMIN or upload.created_by_id == user.id
-
-
-# A roster upload is only ever previewed and imported by the person who uploaded it.
-OBJECT_RULES.setdefault("influencer.import", _own_upload)
 
 
 def _int_arg(name: str) -> int | None:
@@ -189,89 +177,6 @@ def edit(influencer_id: int):
     if request.method == "GET":
         _fill_form(form, influencer)
     return _profile_page(form, influencer)
-
-
-# --- roster CSV import ----------------------------------------------------------------------
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@require("influencer.import")
-def import_upload():
-    form = UploadForm()
-    if form.validate_on_submit():
-        content = form.file.data.read()
-        # One pending upload per person, and none older than a day.
-        db.session.execute(
-            delete(RosterUpload).where(
-                (RosterUpload.created_by_id == current_user.id)
-                | (RosterUpload.created_at < utcnow() - timedelta(days=1))
-            )
-        )
-        upload = RosterUpload(
-            created_by_id=current_user.id,
-            filename=(form.file.data.filename or "roster.csv")[:255],
-            content=content,
-        )
-        db.session.add(upload)
-        db.session.commit()
-        return redirect(url_for("influencers.import_preview", upload_id=upload.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("influencers/import.html", form=form), status
-
-
-def _posted_mapping(column_count: int) -> dict[int, str]:
-    valid = targets()
-    mapping = {}
-    for index in range(column_count):
-        target = request.form.get(f"col_{index}", "")
-        if target in valid:
-            mapping[index] = target
-    return mapping
-
-
-@bp.route(f"/import/{UPLOAD}", methods=["GET", "POST"])
-@require("influencer.import")
-def import_preview(upload_id: int):
-    upload = get_for(RosterUpload, upload_id, "influencer.import")
-    form = CsrfOnlyForm()
-    currency = request.form.get("currency", "EUR")
-    currency = currency if currency in CURRENCIES else "EUR"
-    mapping = None
-    if request.method == "POST":
-        if not form.validate():
-            abort(400)
-        try:
-            columns = len(read_table(upload.content).headers)
-        except CsvProblem:
-            columns = 0
-        mapping = _posted_mapping(columns)
-        if request.form.get("action") == "import":
-            try:
-                result = import_roster(upload.content, mapping, currency, upload.filename)
-                if not result.problem:
-                    db.session.delete(upload)
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                flash("Another import changed the roster at the same time: run it again.", "error")
-            else:
-                if not result.problem:
-                    return render_template("influencers/import_result.html", result=result)
-                flash(result.problem, "error")
-    preview = preview_roster(upload.content, mapping, currency, upload.filename)
-    samples = []
-    if preview.table is not None:
-        samples = [cells for _line, cells in preview.table.rows[:5]]
-    return render_template(
-        "influencers/import_preview.html",
-        upload=upload,
-        preview=preview,
-        samples=samples,
-        targets=targets(),
-        form=form,
-        currency=currency,
-        currencies=CURRENCIES,
-    )
 
 
 def show_error(form, exc: InfluencerError, default: str = "name") -> None:

@@ -23,7 +23,12 @@
     ["inserted", "updated", "unchanged", "restated", "rejected", "requests", "pages"].forEach(
       (k) => set("run-" + k, data[k]));
     set("run-error", data.error || "");
-    if (data.final) { box.dataset.final = "true"; return; }
+    if (data.final) {
+      box.dataset.final = "true";
+      // An import page shows the finished import's row report.
+      if (box.dataset.finalUrl) window.location.assign(box.dataset.finalUrl);
+      return;
+    }
     setTimeout(tick, 1000);
   }
   setTimeout(tick, 500);

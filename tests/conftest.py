@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -108,6 +109,7 @@ def app(database_url: str) -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+    shutil.rmtree(application.config["UPLOAD_DIR"], ignore_errors=True)
 
 
 def truncate_all(application: Flask) -> None:

@@ -3,6 +3,7 @@ and the small builders the influencer tests share."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -43,6 +44,7 @@ EXPECTED: dict[str, Expect] = {
     "influencers.import_upload": Expect("GET", "/influencers/import", COORD),
     # The upload belongs to the coordinator: only they (and admins) may preview it.
     "influencers.import_preview": Expect("GET", "/influencers/import/{inf_upload_id}", COORD),
+    "influencers.import_status": Expect("GET", "/influencers/import/{inf_upload_id}/status", COORD),
     "influencers.dashboard": Expect("GET", "/influencers/dashboard", READ),
     "influencers.partnerships": Expect("GET", "/influencers/partnerships", READ),
     "influencers.pipeline": Expect(
@@ -179,20 +181,21 @@ def make_deliverable(p, status: str = "planned", platform: str = "instagram", du
 
 def make_sample(users) -> dict:
     """Create the objects the influencer routes need; return ids for the URL templates."""
-    from influencers.models import RosterUpload
+    from influencers import import_jobs
     from tests import factories
 
     campaign = factories.CampaignFactory(owner=users["marketer"], name="Influencer sample")
     influencer = make_influencer("Sample Creator")
     p = make_partnership(influencer, campaign, users["coordinator"], status="prospect")
     d = make_deliverable(p, status="draft_submitted")
-    upload = RosterUpload(
-        created_by_id=users["coordinator"].id,
-        filename="roster.csv",
-        content=b"name,instagram\nNew Person,new.person\n",
+    # Stored and previewed as an upload is (jobs run inline in the suite).
+    upload = import_jobs.store(
+        io.BytesIO(b"name,instagram\nNew Person,new.person\n"),
+        "roster.csv",
+        "roster",
+        users["coordinator"].id,
     )
-    db.session.add(upload)
-    db.session.flush()
+    import_jobs.queue_preview(upload, None, "EUR")
     return {
         "inf_campaign_id": campaign.id,
         "inf_influencer_id": influencer.id,

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from ads import csv_cells, csv_parse, csv_store
+from ads import csv_cells, csv_dates, csv_parse, csv_store
 from ads.csv_import import RowError, import_csv
 from ads.models import AdAccount, PlatformCampaign, Restatement, SpendFact, SyncRun
 from core.extensions import db
@@ -1189,19 +1189,28 @@ def test_not_days(raw, problem):
         csv_cells.parse_date(raw, day_first=False)
 
 
+def _rule(values: list[str], **context) -> csv_dates.DateRule:
+    evidence = csv_dates.DateEvidence()
+    for raw in values:
+        evidence.day(raw)
+    return evidence.rule(**context)
+
+
 def test_day_first_follows_the_language_when_no_value_tells():
     values = ["03/11/2026", "04/11/2026"]
-    english, portuguese = csv_cells.Sniffer(","), csv_cells.Sniffer("\t", day_first_default=True)
-    for raw in values:
-        english.date(raw)
-        portuguese.date(raw)
-    assert (english.day_first, portuguese.day_first) == (False, True)
-    portuguese.date("11/13/2026")  # only M/D: the values win over the language
-    assert portuguese.day_first is False
+    english = _rule(values)
+    portuguese = _rule(values, day_column="Data de início", column_is_english=False)
+    assert (english.order, portuguese.order) == (None, "dmy")
+    # only M/D: the values win over the language
+    late = _rule([*values, "11/13/2026"], day_column="Data", column_is_english=False)
+    assert late.order == "mdy"
 
 
 def test_day_first_is_decided_per_file():
-    assert csv_cells.sniff_day_first(["1/3/2026", "13/3/2026"]) is True
-    assert csv_cells.sniff_day_first(["3/1/2026", "3/13/2026"]) is False
-    assert csv_cells.sniff_day_first(["3/1/2026", "3/2/2026"]) is False  # US exports by default
+    assert _rule(["1/3/2026", "13/3/2026"]).order == "dmy"
+    assert _rule(["3/1/2026", "3/13/2026"]).order == "mdy"
+    # Nothing tells: no guess (issue 11: a Google Ads row dated 05/11/2026 was imported as
+    # some date); the rows say so, unless the platform's export settles it.
+    assert _rule(["3/1/2026", "3/2/2026"]).order is None
+    assert _rule(["3/1/2026"], platform_order="mdy", platform_label="LinkedIn").order == "mdy"
     assert csv_cells.parse_date("13/3/2026", day_first=True) == date(2026, 3, 13)

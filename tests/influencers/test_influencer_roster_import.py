@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditEntry
+from core.uploads import upload_dir
 from influencers.imports import import_roster, preview_roster
-from influencers.models import Influencer, InfluencerHandle, InfluencerRate, RosterUpload
+from influencers.models import Influencer, InfluencerHandle, InfluencerRate, InfluencerUpload
 from tests.matrix_influencers import make_influencer
 
 WIDE = (
@@ -214,12 +215,15 @@ def test_upload_preview_mapping_and_import(client, login_as):
     page = client.post(preview_url, data=mapping | {"action": "import"}).get_data(as_text=True)
     assert "Roster imported" in page and 'data-count="created">1<' in page
     assert by_handle("instagram", "anna.runs").handle_on("instagram").followers == 12_000
-    assert count(RosterUpload) == 0
-    assert client.get(preview_url).status_code == 404
+    # The file is gone once imported; the page keeps the result, and never imports twice.
+    upload = db.session.scalar(select(InfluencerUpload))
+    assert upload.imported and not (upload_dir() / upload.path).exists()
+    again = client.post(preview_url, data=mapping | {"action": "import"}).get_data(as_text=True)
+    assert "Roster imported" in again and count(Influencer) == 1
 
 
 def test_an_upload_is_private_to_its_uploader(app, client, users, login_as):
-    upload = RosterUpload(created_by_id=users["admin"].id, filename="x.csv", content=b"a,b\n")
+    upload = InfluencerUpload(created_by_id=users["admin"].id, filename="x.csv", kind="roster")
     db.session.add(upload)
     db.session.commit()
     login_as("coordinator")
